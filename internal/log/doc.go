@@ -1,0 +1,67 @@
+// Package log is Basket's storage engine: each partition is a Kafka-style
+// segmented log on local disk.
+//
+// # Layout
+//
+// A Dir is one log directory (an entry of log.dirs). It holds one
+// subdirectory per partition, named "<topic>-<partition>", and the
+// checkpoint files recovery-point-offset-checkpoint and
+// log-start-offset-checkpoint. A partition's Log is a sequence of segments,
+// each named by its base offset in 20 digits: a .log file with record
+// batches stored exactly as the producer sent them (BaseOffset and
+// PartitionLeaderEpoch rewritten, and MaxTimestamp under LogAppendTime), a
+// sparse .index (offset to file position every index.interval.bytes) and a
+// .timeindex (largest timestamp so far to offset). The byte formats are in
+// docs/format/.
+//
+// # Data paths
+//
+// Append validates a batch (record.Validate), assigns offsets from the log
+// end offset, writes it to the active segment and rolls to a new segment on
+// segment.bytes, segment.ms, a full index or relative-offset overflow. It
+// does not sync: the Dir's flusher does group commit, syncing every log that
+// had appends since its last round together, and WaitDurable returns once an
+// offset is on disk. Under DurabilitySync (the default) every append is
+// flushed as soon as the flusher can; under DurabilityAsync only on
+// flush.messages, flush.ms, roll and shutdown, as Kafka does.
+//
+// ReadUpTo returns a Region — file, position, length — holding whole batches
+// starting at the batch that contains the requested offset, for the server
+// to send with sendfile. Readers never copy record data onto the heap.
+//
+// # Recovery
+//
+// Close flushes everything, writes the checkpoints and a clean-shutdown
+// marker. OpenDir after a clean shutdown trusts the files (checking only
+// that each index matches its segment). After a crash it scans every
+// segment from the one holding the partition's recovery point, validating
+// each batch's CRC, truncates at the first torn or invalid batch, drops any
+// later segments and rebuilds the indexes; partitions recover in parallel.
+// A batch that fails its CRC is never served.
+//
+// # Retention
+//
+// Segments wholly below the log start offset, older than retention.ms by
+// their newest timestamp, or beyond retention.bytes are deleted oldest first;
+// DeleteRecords advances the log start offset. The active segment is never
+// deleted. Deleted files are renamed to *.deleted at once and removed after
+// file.delete.delay.ms, so readers holding a Region can finish.
+//
+// # Concurrency
+//
+// Readers (ReadUpTo, OffsetForTimestamp and the offset accessors) run
+// concurrently with each other and with the one appender of a partition;
+// they see an immutable snapshot of the segment list and only bytes a
+// segment has published as written. Writers (Append, TruncateTo,
+// TruncateFullyAndStartAt, DeleteRecords, retention) serialize on Log.mu.
+// Lock order: Log.mu, then Log.flushMu, then segment.flushMu, then the index
+// locks; Dir.mu is taken alone or after Log.mu.
+//
+// # Errors
+//
+// Storage errors are returned, never hidden. A failed write leaves the log
+// readable up to its last good batch. A failed sync puts the log in the
+// failed state (ErrFailed): after a failed fsync the kernel may have dropped
+// the dirty pages, so nothing unsynced can be acknowledged; the log refuses
+// appends until it is reopened and recovered.
+package log

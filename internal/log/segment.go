@@ -1,0 +1,207 @@
+package log
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/basketmq/basket/internal/record"
+	"github.com/basketmq/basket/internal/vfs"
+)
+
+// File name suffixes of a segment (docs/format/segment.md).
+const (
+	logSuffix       = ".log"
+	indexSuffix     = ".index"
+	timeIndexSuffix = ".timeindex"
+	deletedSuffix   = ".deleted"
+)
+
+// segmentName is the 20-digit, zero-padded base offset that names a
+// segment's files, so that names sort in offset order.
+func segmentName(dir string, base int64, suffix string) string {
+	return filepath.Join(dir, fmt.Sprintf("%020d%s", base, suffix))
+}
+
+// segment is one .log file of a partition with its two indexes. Batches are
+// stored back to back exactly as appended. The appender (holding Log.mu)
+// writes; any number of readers read concurrently, seeing only the bytes
+// counted in size, which is published after the write completes.
+type segment struct {
+	base      int64
+	dir       string
+	log       vfs.File
+	indexF    vfs.File
+	timeF     vfs.File
+	index     *offsetIndex
+	timeIndex timeIndex
+
+	size         atomic.Int64 // bytes of whole batches; readers never look past it
+	next         atomic.Int64 // offset after the last batch; base when empty
+	maxTimestamp atomic.Int64 // largest batch MaxTimestamp, record.NoTimestamp when none
+	// lastOffsetOfMax is the last offset of the batch carrying
+	// maxTimestamp (the ListOffsets max-timestamp lookup decodes it).
+	lastOffsetOfMax atomic.Int64
+
+	// Appender-only state.
+	created         time.Time // clock time of the first append, for segment.ms
+	bytesSinceIndex int
+
+	// Flusher state, guarded by flushMu.
+	flushMu     sync.Mutex
+	synced      int64 // bytes of the .log known durable
+	sealed      atomic.Bool
+	indexSynced bool // indexes written and synced after sealing
+}
+
+// createSegment makes a new empty segment with base offset base.
+func createSegment(fs vfs.FS, dir string, base int64, cfg *Config) (*segment, error) {
+	s := &segment{base: base, dir: dir, index: newOffsetIndex(cfg.SegmentIndexBytes)}
+	if err := s.open(fs, os.O_CREATE|os.O_RDWR|os.O_TRUNC); err != nil {
+		return nil, err
+	}
+	s.next.Store(base)
+	s.maxTimestamp.Store(record.NoTimestamp)
+	s.lastOffsetOfMax.Store(-1)
+	return s, nil
+}
+
+func (s *segment) open(fs vfs.FS, flag int) error {
+	var err error
+	if s.log, err = fs.OpenFile(segmentName(s.dir, s.base, logSuffix), flag, 0o644); err != nil {
+		return err
+	}
+	if s.indexF, err = fs.OpenFile(segmentName(s.dir, s.base, indexSuffix), flag|os.O_CREATE, 0o644); err != nil {
+		s.log.Close()
+		return err
+	}
+	if s.timeF, err = fs.OpenFile(segmentName(s.dir, s.base, timeIndexSuffix), flag|os.O_CREATE, 0o644); err != nil {
+		s.log.Close()
+		s.indexF.Close()
+		return err
+	}
+	return nil
+}
+
+// relative converts an offset in this segment to its index form.
+func (s *segment) relative(offset int64) uint32 { return uint32(offset - s.base) }
+
+// append writes one batch whose offsets are already assigned and updates the
+// indexes. On error nothing becomes visible: size is unchanged and a
+// partial write is overwritten by the next append or cut by recovery.
+func (s *segment) append(batch []byte, h *record.Header, maxTs int64, cfg *Config) error {
+	pos := s.size.Load()
+	if _, err := s.log.WriteAt(batch, pos); err != nil {
+		return err
+	}
+	s.track(h, pos, maxTs, cfg)
+	s.size.Store(pos + h.Size())
+	return nil
+}
+
+// track updates the indexes and timestamps for a batch written at pos, on
+// append and when recovery rebuilds a segment.
+func (s *segment) track(h *record.Header, pos, maxTs int64, cfg *Config) {
+	if maxTs > s.maxTimestamp.Load() {
+		s.maxTimestamp.Store(maxTs)
+		s.lastOffsetOfMax.Store(h.LastOffset())
+	}
+	if s.bytesSinceIndex >= cfg.IndexIntervalBytes {
+		s.index.append(s.relative(h.LastOffset()), uint32(pos))
+		s.appendTimeEntry()
+		s.bytesSinceIndex = 0
+	}
+	s.bytesSinceIndex += int(h.Size())
+	s.next.Store(h.NextOffset())
+}
+
+// appendTimeEntry adds the segment's largest timestamp so far to the time
+// index, if it grew since the last entry.
+func (s *segment) appendTimeEntry() {
+	if ts := s.maxTimestamp.Load(); ts != record.NoTimestamp {
+		s.timeIndex.maybeAppend(ts, s.relative(s.lastOffsetOfMax.Load()))
+	}
+}
+
+// seal finishes the segment when the log rolls past it: the time index gets
+// a final entry for the segment's largest timestamp, so retention and
+// timestamp lookups can trust the index alone.
+func (s *segment) seal() {
+	s.appendTimeEntry()
+	s.sealed.Store(true)
+}
+
+// flush makes the segment's data durable up to its current size. For a
+// sealed segment it also writes and syncs both indexes, which recovery
+// trusts for segments below the recovery point.
+func (s *segment) flush() error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	size := s.size.Load()
+	sealed := s.sealed.Load()
+	if size > s.synced {
+		if err := s.log.Sync(); err != nil {
+			return err
+		}
+		s.synced = size
+	}
+	if sealed && !s.indexSynced {
+		if err := s.writeIndexes(); err != nil {
+			return err
+		}
+		if err := s.indexF.Sync(); err != nil {
+			return err
+		}
+		if err := s.timeF.Sync(); err != nil {
+			return err
+		}
+		s.indexSynced = true
+	}
+	return nil
+}
+
+// writeIndexes brings the index files up to date with memory (no sync).
+func (s *segment) writeIndexes() error {
+	if err := s.index.writeTo(s.indexF); err != nil {
+		return err
+	}
+	return s.timeIndex.writeTo(s.timeF)
+}
+
+func (s *segment) close() error {
+	err := s.log.Close()
+	if e := s.indexF.Close(); err == nil {
+		err = e
+	}
+	if e := s.timeF.Close(); err == nil {
+		err = e
+	}
+	return err
+}
+
+// renameDeleted renames the segment's files to *.deleted; the files stay
+// open, so readers holding a Region keep reading until they are closed.
+func (s *segment) renameDeleted(fs vfs.FS) error {
+	var first error
+	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+		from := segmentName(s.dir, s.base, suf)
+		if err := fs.Rename(from, from+deletedSuffix); err != nil && first == nil && !os.IsNotExist(err) {
+			first = err
+		}
+	}
+	return first
+}
+
+// removeDeleted closes the files and removes the *.deleted names.
+func (s *segment) removeDeleted(fs vfs.FS) error {
+	err := s.close()
+	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+		if e := fs.Remove(segmentName(s.dir, s.base, suf) + deletedSuffix); e != nil && err == nil && !os.IsNotExist(e) {
+			err = e
+		}
+	}
+	return err
+}
