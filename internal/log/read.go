@@ -30,6 +30,9 @@ type Region struct {
 // ReadAll copies the region into memory; for tests and tools, not the fetch
 // path.
 func (r Region) ReadAll() ([]byte, error) {
+	if r.Len == 0 {
+		return nil, nil
+	}
 	b := make([]byte, r.Len)
 	n, err := r.File.ReadAt(b, r.Pos)
 	if err == io.EOF && int64(n) == r.Len {
