@@ -154,3 +154,5 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 func isErr(err, target error) bool { return errors.Is(err, target) }
+
+func parseHeaderForBench(b []byte) (record.Header, error) { return record.ParseHeader(b) }
