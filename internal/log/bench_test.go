@@ -2,7 +2,6 @@ package log
 
 import (
 	"context"
-	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,8 +17,6 @@ import (
 // The storage benchmarks come in pairs: each Basket path and a raw baseline
 // doing the same I/O with the os package, run in the same process so their
 // ratio means something on a noisy machine. Compare MB/s of the pair.
-
-var quiet = slog.New(slog.DiscardHandler)
 
 // benchBatch is a 16 KiB batch of 16 records of ~1 KiB.
 func benchBatch() []byte { return testBatch(16, 1000, 1) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -156,3 +157,5 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func isErr(err, target error) bool { return errors.Is(err, target) }
 
 func parseHeaderForBench(b []byte) (record.Header, error) { return record.ParseHeader(b) }
+
+var quiet = slog.New(slog.DiscardHandler)
