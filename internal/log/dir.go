@@ -208,7 +208,6 @@ func (d *Dir) CreateLog(tp TopicPartition, cfg Config) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	seg.indexSynced = true
 	l.segs.Store(&[]*segment{seg})
 	l.dirDirty.Store(true)
 	if err := l.flush(); err != nil {

@@ -32,12 +32,16 @@
 // # Recovery
 //
 // Close flushes everything, writes the checkpoints and a clean-shutdown
-// marker. OpenDir after a clean shutdown trusts the files (checking only
-// that each index matches its segment). After a crash it scans every
+// marker. OpenDir after a clean shutdown trusts the files without reading
+// the data: it checks that each index matches its segment and walks the
+// batch headers after the last index entry to find the segment's end, and
+// recovers any segment that fails those checks. After a crash it scans every
 // segment from the one holding the partition's recovery point, validating
 // each batch's CRC, truncates at the first torn or invalid batch, drops any
 // later segments and rebuilds the indexes; partitions recover in parallel.
-// A batch that fails its CRC is never served.
+// Segments below the recovery point were synced whole before the point
+// passed them and are not checksummed again on open; every byte above it is,
+// so a batch torn or corrupted by a crash is never served.
 //
 // # Retention
 //

@@ -28,9 +28,10 @@ var (
 // (the active segment) takes appends.
 //
 // Concurrency: one goroutine appends (Append, TruncateTo, DeleteRecords and
-// SetConfig serialize on an internal mutex, so several may call them, but
+// retention serialize on an internal mutex, so several may call them, but
 // appends of one partition are meant to come in order from one producer
-// path). Readers (Read, OffsetForTimestamp and the offset accessors) run
+// path). SetConfig swaps the configuration atomically and may be called at
+// any time; an append already under way finishes with the old one. Readers (Read, OffsetForTimestamp and the offset accessors) run
 // concurrently with the appender and with each other, and never block on it.
 type Log struct {
 	tp    TopicPartition
@@ -216,15 +217,19 @@ func (l *Log) maybeRoll(size, lastOffset int64, cfg *Config) (*segment, error) {
 
 // roll seals the active segment and starts a new one at base.
 func (l *Log) roll(base int64, cfg *Config) (*segment, error) {
-	old := l.active()
-	if err := old.writeIndexes(); err != nil {
-		return nil, fmt.Errorf("log %s: roll: %w", l.tp, err)
-	}
 	seg, err := createSegment(l.owner.fs, l.path, base, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("log %s: roll: %w", l.tp, err)
 	}
-	old.seal()
+	old := l.active()
+	if err := old.seal(); err != nil {
+		seg.close()
+		return nil, l.fail(fmt.Errorf("roll: %w", err))
+	}
+	if err := old.writeIndexes(); err != nil {
+		seg.close()
+		return nil, l.fail(fmt.Errorf("roll: %w", err))
+	}
 	l.dirDirty.Store(true)
 	segs := append(append([]*segment(nil), *l.segs.Load()...), seg)
 	l.segs.Store(&segs)
@@ -353,11 +358,12 @@ func (l *Log) closeForShutdown() error {
 		return err
 	}
 	act := l.active()
-	act.appendTimeEntry()
+	if err := act.seal(); err != nil { // no appends follow; flush syncs its indexes
+		return l.fail(err)
+	}
 	if err := act.writeIndexes(); err != nil {
 		return l.fail(err)
 	}
-	act.sealed.Store(true) // no appends follow; flush syncs its indexes
 	if err := l.flush(); err != nil {
 		return err
 	}

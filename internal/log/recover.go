@@ -172,11 +172,22 @@ func (d *Dir) openLog(tp TopicPartition, clean bool, recoveryPoint int64, hasRP 
 		break
 	}
 	for i, s := range segs {
-		if i < len(segs)-1 {
+		last := i == len(segs)-1
+		switch {
+		case i < recoverFrom && !last: // trusted, sealed, synced
 			s.sealed.Store(true)
-		}
-		if i < recoverFrom {
 			s.synced, s.indexSynced = s.size.Load(), true
+		case i < recoverFrom: // trusted active segment
+			s.synced = s.size.Load()
+		case !last: // recovered: seal again so its files are complete
+			if err := s.seal(); err != nil {
+				closeAll()
+				return nil, err
+			}
+			if err := s.writeIndexes(); err != nil {
+				closeAll()
+				return nil, err
+			}
 		}
 	}
 	l.segs.Store(&segs)

@@ -73,6 +73,7 @@ func (l *Log) removeSegments(n int) error {
 func (l *Log) retire(gone []*segment) error {
 	var first error
 	for _, s := range gone {
+		s.retired.Store(true)
 		if err := s.renameDeleted(l.owner.fs); err != nil && first == nil {
 			first = err
 		}

@@ -55,6 +55,10 @@ type segment struct {
 	synced      int64 // bytes of the .log known durable
 	sealed      atomic.Bool
 	indexSynced bool // indexes written and synced after sealing
+
+	// retired is set before a deleted segment is queued for closing; a
+	// flush racing with the close ignores the closed file's error.
+	retired atomic.Bool
 }
 
 // createSegment makes a new empty segment with base offset base.
@@ -95,6 +99,10 @@ func (s *segment) relative(offset int64) uint32 { return uint32(offset - s.base)
 func (s *segment) append(batch []byte, h *record.Header, maxTs int64, cfg *Config) error {
 	pos := s.size.Load()
 	if _, err := s.log.WriteAt(batch, pos); err != nil {
+		// Cut what part of the batch reached the file, so no bytes past
+		// the logical end survive to a seal. If even that fails, seal
+		// truncates again, and recovery would cut at the torn batch.
+		s.log.Truncate(pos)
 		return err
 	}
 	s.track(h, pos, maxTs, cfg)
@@ -126,12 +134,22 @@ func (s *segment) appendTimeEntry() {
 	}
 }
 
-// seal finishes the segment when the log rolls past it: the time index gets
-// a final entry for the segment's largest timestamp, so retention and
-// timestamp lookups can trust the index alone.
-func (s *segment) seal() {
+// seal finishes the segment when the log rolls past it or recovery rebuilt
+// it: the file is cut to its logical size (dropping whatever a failed write
+// left), and the time index gets a final entry for the segment's largest
+// timestamp — one even when no batch had a timestamp — so retention,
+// timestamp lookups and the next open can trust the index alone. The caller
+// writes the indexes; the flusher syncs everything.
+func (s *segment) seal() error {
+	if err := s.log.Truncate(s.size.Load()); err != nil {
+		return err
+	}
 	s.appendTimeEntry()
+	if _, ok := s.timeIndex.last(); !ok && s.size.Load() > 0 {
+		s.timeIndex.maybeAppend(record.NoTimestamp, s.relative(s.next.Load()-1))
+	}
 	s.sealed.Store(true)
+	return nil
 }
 
 // flush makes the segment's data durable up to its current size. For a
@@ -140,6 +158,13 @@ func (s *segment) seal() {
 func (s *segment) flush() error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
+	if err := s.flushLocked(); err != nil && !s.retired.Load() {
+		return err
+	}
+	return nil
+}
+
+func (s *segment) flushLocked() error {
 	size := s.size.Load()
 	sealed := s.sealed.Load()
 	if size > s.synced {

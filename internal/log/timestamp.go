@@ -103,5 +103,9 @@ func (l *Log) OffsetOfMaxTimestamp() (offset, timestamp int64, ok bool, err erro
 		return -1, -1, false, err
 	}
 	var dec record.Decoder
-	return firstRecordAtOrAfter(&dec, best, pos, &h, ts, start)
+	offset, timestamp, ok, err = firstRecordAtOrAfter(&dec, best, pos, &h, ts, start)
+	if err != nil || !ok {
+		return -1, -1, false, err
+	}
+	return offset, timestamp, true, nil
 }

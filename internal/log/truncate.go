@@ -15,13 +15,23 @@ func (l *Log) TruncateTo(offset int64) error {
 	if offset < l.LogStartOffset() {
 		return l.TruncateFullyAndStartAt(offset)
 	}
+	truncated, err := l.truncateTo(offset)
+	if err != nil || !truncated {
+		return err
+	}
+	// The recovery point may have moved down: write it before anything
+	// appended after the cut can be trusted without a scan.
+	return l.owner.Checkpoint()
+}
+
+func (l *Log) truncateTo(offset int64) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.err(); err != nil {
-		return err
+		return false, err
 	}
 	if offset >= l.logEndOffset.Load() {
-		return nil
+		return false, nil
 	}
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
@@ -33,13 +43,13 @@ func (l *Log) TruncateTo(offset int64) error {
 	}
 	s := segs[keep-1]
 	if err := s.truncateTo(offset, l.cfg.Load()); err != nil {
-		return l.fail(err)
+		return false, l.fail(err)
 	}
 	if keep < len(segs) {
 		rest := append([]*segment(nil), segs[:keep]...)
 		l.segs.Store(&rest)
 		if err := l.retire(segs[keep:]); err != nil {
-			return l.fail(err)
+			return false, l.fail(err)
 		}
 	}
 	s.sealed.Store(false)
@@ -50,7 +60,7 @@ func (l *Log) TruncateTo(offset int64) error {
 	l.logEndOffset.Store(end)
 	lowerTo(&l.durableOffset, end)
 	lowerTo(&l.recoveryPoint, end)
-	return nil
+	return true, nil
 }
 
 func lowerTo(v interface {
@@ -81,6 +91,9 @@ func (s *segment) truncateTo(offset int64, cfg *Config) error {
 	}
 	s.index.truncateToPosition(uint32(pos))
 	s.timeIndex.truncateToRel(s.relative(h.BaseOffset))
+	if err := s.truncateIndexFiles(); err != nil {
+		return err
+	}
 	s.size.Store(pos)
 	s.flushMu.Lock()
 	s.synced = min(s.synced, pos)
@@ -121,6 +134,21 @@ func (s *segment) truncateTo(offset int64, cfg *Config) error {
 	return nil
 }
 
+// truncateIndexFiles cuts both index files to the entries still written, so
+// no entry of a truncated batch survives in a file.
+func (s *segment) truncateIndexFiles() error {
+	s.index.mu.RLock()
+	n := s.index.written
+	s.index.mu.RUnlock()
+	if err := s.indexF.Truncate(int64(n) * indexEntrySize); err != nil {
+		return err
+	}
+	s.timeIndex.mu.RLock()
+	n = s.timeIndex.written
+	s.timeIndex.mu.RUnlock()
+	return s.timeF.Truncate(int64(n) * timeEntrySize)
+}
+
 // TruncateFullyAndStartAt deletes every segment and starts the log empty at
 // offset: log start and log end offset both become offset. Followers use it
 // when the leader's log starts past their end.
@@ -136,6 +164,7 @@ func (l *Log) TruncateFullyAndStartAt(offset int64) error {
 	l.flushMu.Lock()
 	old := *l.segs.Load()
 	for _, s := range old {
+		s.retired.Store(true)
 		if err := s.renameDeleted(l.owner.fs); err != nil {
 			l.flushMu.Unlock()
 			l.mu.Unlock()
