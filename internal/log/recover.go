@@ -243,7 +243,7 @@ func (d *Dir) listSegments(path string) ([]int64, error) {
 
 func parseBase(name, suffix string) (int64, bool) {
 	s := strings.TrimSuffix(name, suffix)
-	if len(s) != 20 {
+	if len(s) != 20 || strings.Trim(s, "0123456789") != "" {
 		return 0, false
 	}
 	b, err := strconv.ParseInt(s, 10, 64)

@@ -186,3 +186,36 @@ func (h *countHandler) Handle(_ context.Context, r slog.Record) error {
 }
 func (h *countHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *countHandler) WithGroup(string) slog.Handler      { return h }
+
+// A follower's truncation must survive a power loss: the cut batches never
+// come back.
+func TestLog_TruncateToIsDurable(t *testing.T) {
+	fs := vfs.NewFaultFS()
+	d := openTestDir(t, fs, "/d", clock.NewFake(t0))
+	l := mustCreate(t, d, "t")
+	fill(t, l, 50, 1) // several segments, offsets 0..99
+	mustDurable(t, l, 100)
+	if err := l.TruncateTo(20); err != nil {
+		t.Fatal(err)
+	}
+	fs.PowerLoss(nil)
+	d.Close()
+	d2 := openTestDir(t, fs, "/d", clock.NewFake(t0))
+	l2, _ := d2.Log(TopicPartition{"t", 0})
+	if l2.LogEndOffset() != 20 {
+		t.Fatalf("log end after truncation and power loss = %d, want 20", l2.LogEndOffset())
+	}
+}
+
+func TestParseBase_RejectsNonDigits(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"00000000000000000001.log": true,
+		"+0000000000000000001.log": false,
+		"-0000000000000000001.log": false,
+		"0000000000000000001.log":  false,
+	} {
+		if _, got := parseBase(name, logSuffix); got != ok {
+			t.Errorf("parseBase(%q) ok = %v, want %v", name, got, ok)
+		}
+	}
+}

@@ -56,6 +56,19 @@ func (l *Log) truncateTo(offset int64) (bool, error) {
 	s.flushMu.Lock()
 	s.indexSynced = false
 	s.flushMu.Unlock()
+	// Make the cut durable before returning: after a power loss the removed
+	// batches must not come back (a follower truncates a divergent tail).
+	for _, f := range []interface{ Sync() error }{s.log, s.indexF, s.timeF} {
+		if err := f.Sync(); err != nil {
+			return false, l.fail(err)
+		}
+	}
+	if keep < len(segs) {
+		l.dirDirty.Store(false)
+		if err := l.owner.fs.SyncDir(l.path); err != nil {
+			return false, l.fail(err)
+		}
+	}
 	end := s.next.Load()
 	l.logEndOffset.Store(end)
 	lowerTo(&l.durableOffset, end)

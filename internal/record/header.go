@@ -97,10 +97,13 @@ func ParseHeader(b []byte) (Header, error) {
 	return h, nil
 }
 
-// Validate checks that b is exactly one well-formed v2 batch: the header
-// parses, Length matches len(b), the CRC-32C matches, LastOffsetDelta equals
-// RecordsCount-1 and the attribute bits are ones Kafka defines. It reads the
-// records only through the checksum.
+// Validate checks that b is exactly one well-formed v2 batch, as it may sit
+// in a log: the header parses, Length matches len(b), the CRC-32C matches,
+// the attribute bits are ones Kafka defines, and RecordsCount fits the offset
+// range (0 <= RecordsCount <= LastOffsetDelta+1). The range may hold more
+// offsets than records because compaction keeps a batch's LastOffsetDelta
+// when it drops records, down to none. It reads the records only through the
+// checksum. Batches arriving from a producer need ValidateProduce.
 func Validate(b []byte) (Header, error) {
 	h, err := ParseHeader(b)
 	if err != nil {
@@ -115,13 +118,34 @@ func Validate(b []byte) (Header, error) {
 	if h.RecordsCount < 0 {
 		return h, errorf(ErrCorrupt, "batch record count %d is negative", h.RecordsCount)
 	}
-	if h.LastOffsetDelta != h.RecordsCount-1 && !(h.RecordsCount == 0 && h.LastOffsetDelta >= 0) {
-		// A batch emptied by compaction keeps its LastOffsetDelta with
-		// zero records; anything else must be contiguous.
-		return h, errorf(ErrInvalidRecord, "batch last offset delta %d does not match record count %d", h.LastOffsetDelta, h.RecordsCount)
-	}
 	if err := h.Attributes.validate(); err != nil {
 		return h, err
+	}
+	if h.LastOffsetDelta < 0 || int64(h.RecordsCount) > int64(h.LastOffsetDelta)+1 {
+		return h, errorf(ErrInvalidRecord, "batch holds %d records in an offset range of %d (last offset delta %d)",
+			h.RecordsCount, int64(h.LastOffsetDelta)+1, h.LastOffsetDelta)
+	}
+	return h, nil
+}
+
+// ValidateProduce is Validate plus the rules Kafka applies only to a batch
+// that arrives from a client in a ProduceRequest (LogValidator, origin
+// CLIENT): it holds at least one record, its offset deltas are contiguous
+// (LastOffsetDelta == RecordsCount-1) and it is not a control batch, which
+// only a transaction coordinator writes. Breaking one of these rules is
+// ErrInvalidRecord. Like Validate it reads only the header and checksum;
+// the records' own offset deltas are checked by a Decoder.
+func ValidateProduce(b []byte) (Header, error) {
+	h, err := Validate(b)
+	if err != nil {
+		return h, err
+	}
+	if h.RecordsCount < 1 || h.LastOffsetDelta != h.RecordsCount-1 {
+		return h, errorf(ErrInvalidRecord, "produced batch has %d records and last offset delta %d; want at least one record and contiguous offsets",
+			h.RecordsCount, h.LastOffsetDelta)
+	}
+	if h.Attributes.Control() {
+		return h, errorf(ErrInvalidRecord, "clients may not produce control batches")
 	}
 	return h, nil
 }
