@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"sync"
 
@@ -133,7 +132,7 @@ var errBadIndex = errors.New("index does not match its segment")
 // offsets and positions strictly increasing, every position inside the
 // segment. Any mismatch returns errBadIndex and the caller rebuilds.
 func (x *offsetIndex) load(f vfs.File, segmentSize int64) error {
-	b, err := readAll(f)
+	b, err := vfs.ReadAll(f)
 	if err != nil {
 		return err
 	}
@@ -155,17 +154,4 @@ func (x *offsetIndex) load(f vfs.File, segmentSize int64) error {
 	x.entries, x.written = entries, len(entries)
 	x.mu.Unlock()
 	return nil
-}
-
-func readAll(f vfs.File) ([]byte, error) {
-	size, err := f.Size()
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, size)
-	n, err := f.ReadAt(b, 0)
-	if err == io.EOF && int64(n) == size {
-		err = nil
-	}
-	return b[:n], err
 }

@@ -109,7 +109,7 @@ func (x *timeIndex) writeTo(f vfs.File) error {
 // increasing, offsets not decreasing and not beyond lastRel (the segment's
 // last offset relative to its base).
 func (x *timeIndex) load(f vfs.File, lastRel int64) error {
-	b, err := readAll(f)
+	b, err := vfs.ReadAll(f)
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,11 @@ func ReadFile(fs FS, name string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return ReadAll(f)
+}
+
+// ReadAll reads the whole of an open file from its start.
+func ReadAll(f File) ([]byte, error) {
 	size, err := f.Size()
 	if err != nil {
 		return nil, err
