@@ -68,3 +68,23 @@ func TestFlusher_AsyncPolicyNeverFlushesByDefault(t *testing.T) {
 	}
 	mustDurable(t, l, 4) // an explicit wait still gets a flush
 }
+
+func TestLog_DurableChangedFiresOnAdvance(t *testing.T) {
+	d := openTestDir(t, vfs.NewFaultFS(), "/d", clock.NewFake(t0))
+	l := mustCreate(t, d, "t")
+	ch := l.DurableChanged()
+	select {
+	case <-ch:
+		t.Fatal("fired before any advance")
+	default:
+	}
+	mustAppend(t, l, testBatch(1, 1, 1))
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no wake-up after the durable offset advanced")
+	}
+	if l.DurableOffset() != 1 {
+		t.Fatalf("durable offset %d", l.DurableOffset())
+	}
+}

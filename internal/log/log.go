@@ -60,6 +60,10 @@ type Log struct {
 
 	waitMu  sync.Mutex
 	waiters []durableWaiter
+
+	// durableCh is closed, and replaced, whenever the durable offset
+	// advances; long-polling readers wait on it.
+	durableCh atomic.Pointer[chan struct{}]
 }
 
 type durableWaiter struct {
@@ -328,9 +332,33 @@ func (l *Log) flush() error {
 		}
 	}
 	storeMax(&l.recoveryPoint, rp)
-	storeMax(&l.durableOffset, target)
+	if before := l.durableOffset.Load(); target > before {
+		storeMax(&l.durableOffset, target)
+		l.broadcastDurable()
+	}
 	l.releaseWaiters(l.durableOffset.Load(), nil)
 	return nil
+}
+
+// DurableChanged returns a channel that is closed the next time the durable
+// offset advances (or the log closes). Readers load the channel, then check
+// the offset, then wait, so no advance is missed.
+func (l *Log) DurableChanged() <-chan struct{} {
+	for {
+		if ch := l.durableCh.Load(); ch != nil {
+			return *ch
+		}
+		ch := make(chan struct{})
+		if l.durableCh.CompareAndSwap(nil, &ch) {
+			return ch
+		}
+	}
+}
+
+func (l *Log) broadcastDurable() {
+	if old := l.durableCh.Swap(nil); old != nil {
+		close(*old)
+	}
 }
 
 // storeMax raises v to x unless it is already higher.
@@ -370,6 +398,7 @@ func (l *Log) closeForShutdown() error {
 	l.recoveryPoint.Store(l.logEndOffset.Load())
 	l.closed.Store(true)
 	l.releaseWaiters(1<<63-1, ErrClosed)
+	l.broadcastDurable()
 	return nil
 }
 
