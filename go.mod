@@ -8,3 +8,5 @@ require (
 	github.com/twmb/franz-go/pkg/kmsg v1.15.0
 	golang.org/x/sys v0.49.0
 )
+
+require github.com/twmb/franz-go v1.22.2

@@ -92,6 +92,11 @@ func (d *Delta) Replay(r Record, offset int64) error {
 		d.ownMapsOnce()
 		delete(im.topics, t.Name)
 		delete(im.topicIDs, t.ID)
+	case r.ProducerIDs != nil:
+		if r.ProducerIDs.NextProducerID <= im.NextProducerID {
+			return fmt.Errorf("producer id block going backwards: %d after %d", r.ProducerIDs.NextProducerID, im.NextProducerID)
+		}
+		im.NextProducerID = r.ProducerIDs.NextProducerID
 	default:
 		return fmt.Errorf("empty metadata record")
 	}

@@ -12,6 +12,8 @@ type Image struct {
 	topicIDs map[UUID]*Topic
 	// configs of brokers, by broker id text ("" = cluster-wide default).
 	brokerConfigs map[string]map[string]string
+	// NextProducerID is the first producer id no block has reserved.
+	NextProducerID int64
 	// Offset is the metadata log offset of the last record applied, -1 for
 	// none.
 	Offset int64

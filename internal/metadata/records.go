@@ -11,6 +11,14 @@ type Record struct {
 	Partition   *PartitionRecord   `json:"partition,omitempty"`
 	Config      *ConfigRecord      `json:"config,omitempty"`
 	RemoveTopic *RemoveTopicRecord `json:"remove_topic,omitempty"`
+	ProducerIDs *ProducerIDsRecord `json:"producer_ids,omitempty"`
+}
+
+// ProducerIDsRecord reserves the producer ids below NextProducerID: a
+// broker hands out ids from a block only after the record reserving it is
+// durable, so ids never repeat across restarts.
+type ProducerIDsRecord struct {
+	NextProducerID int64 `json:"next_producer_id"`
 }
 
 // TopicRecord creates a topic. Its partitions follow as PartitionRecords.
@@ -74,7 +82,7 @@ func DecodeRecord(b []byte) (Record, error) {
 
 func (r Record) count() int {
 	n := 0
-	for _, set := range []bool{r.Topic != nil, r.Partition != nil, r.Config != nil, r.RemoveTopic != nil} {
+	for _, set := range []bool{r.Topic != nil, r.Partition != nil, r.Config != nil, r.RemoveTopic != nil, r.ProducerIDs != nil} {
 		if set {
 			n++
 		}

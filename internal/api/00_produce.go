@@ -1,0 +1,101 @@
+package api
+
+// Produce (key 0), advertised 0-11, served 3-11.
+//
+// Versions 0-2 (message format v0/v1) are advertised only because
+// librdkafka 2.0 turns compression off unless the Produce range contains v0
+// (protocol.md §1.3, KAFKA-18659, as Apache Kafka 4.x does); a request at
+// those versions closes the connection. v3+: each partition's records must
+// be exactly one v2 batch (CORRUPT_MESSAGE otherwise), no larger than the
+// topic's max.message.bytes (MESSAGE_TOO_LARGE). Batches keep the bytes the
+// client sent; the broker rewrites only the header's offset, leader epoch
+// and, for message.timestamp.type=LogAppendTime, the timestamp.
+//
+// acks=0 is never answered. acks=1 and acks=-1 (all) are answered once the
+// batches are durable under the default sync flush policy: every partition
+// of the request is appended first and then all wait together, so they
+// share one group commit; TimeoutMillis bounds the wait
+// (REQUEST_TIMED_OUT). v5+ returns the log start offset; v8+ has an error
+// message field. Transactional produce is not supported yet.
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/basketmq/basket/internal/partition"
+)
+
+func init() { register(0, 0, 3, 11, (*Handlers).produce) }
+
+// produceWait is one appended batch waiting for its acknowledgement.
+type produceWait struct {
+	p   *partition.Partition
+	res partition.AppendResult
+	out *kmsg.ProduceResponseTopicPartition
+}
+
+func (h *Handlers) produce(ctx context.Context, r kmsg.Request) (kmsg.Response, error) {
+	req := r.(*kmsg.ProduceRequest)
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	im := h.Image()
+	var waits []produceWait
+	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
+	for i, rt := range req.Topics {
+		out := &resp.Topics[i]
+		*out = kmsg.NewProduceResponseTopic()
+		out.Topic = rt.Topic
+		out.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
+		topic, topicOK := im.Topic(rt.Topic)
+		for j, rp := range rt.Partitions {
+			op := &out.Partitions[j]
+			*op = kmsg.NewProduceResponseTopicPartition()
+			op.Partition = rp.Partition
+			p, ok := h.Partitions.Partition(rt.Topic, rp.Partition)
+			switch {
+			case !topicOK || !ok:
+				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
+				continue
+			case req.TransactionID != nil:
+				op.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+				setMessage(op, "transactions are not supported yet")
+				continue
+			case len(rp.Records) > int(h.MaxMessageBytes(topic)):
+				op.ErrorCode = kerr.MessageTooLarge.Code
+				setMessage(op, "batch of "+itoa(int32(len(rp.Records)))+" bytes exceeds max.message.bytes "+itoa(h.MaxMessageBytes(topic)))
+				continue
+			}
+			res, err := p.Append(rp.Records)
+			if err != nil {
+				op.ErrorCode = codeFor(err).Code
+				setMessage(op, err.Error())
+				continue
+			}
+			op.BaseOffset, op.LogAppendTime, op.LogStartOffset = res.BaseOffset, res.LogAppendTime, res.LogStartOffset
+			waits = append(waits, produceWait{p, res, op})
+		}
+	}
+	if req.Acks == 0 { // never answered; on an error the client must notice
+		for _, t := range resp.Topics {
+			for _, p := range t.Partitions {
+				if p.ErrorCode != 0 {
+					return nil, ErrCloseConnection
+				}
+			}
+		}
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(max(req.TimeoutMillis, 0))*time.Millisecond)
+	defer cancel()
+	for _, w := range waits {
+		if err := w.p.WaitAcked(ctx, w.res); err != nil {
+			w.out.ErrorCode = codeFor(err).Code
+			w.out.BaseOffset = -1
+		}
+	}
+	return resp, nil
+}
+
+func setMessage(op *kmsg.ProduceResponseTopicPartition, msg string) { op.ErrorMessage = &msg }

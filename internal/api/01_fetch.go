@@ -1,0 +1,144 @@
+package api
+
+// Fetch (key 1), versions 4-12.
+//
+// For each partition: the whole batch containing the fetch offset and the
+// batches after it, up to the high watermark (the durable offset under the
+// default sync policy), at most PartitionMaxBytes per partition and MaxBytes
+// in all — except that the first partition with data always gets at least
+// one whole batch (KIP-74). An offset below the log start or above the
+// high watermark is OFFSET_OUT_OF_RANGE, with the high watermark and log
+// start offset so the client can reset.
+//
+// Long poll: with less than MinBytes available the request waits up to
+// MaxWaitMillis and is woken as soon as any of its partitions' high
+// watermark moves. read_committed (v4+) reads up to the last stable
+// offset, equal to the high watermark until transactions exist, with no
+// aborted transactions.
+//
+// Fetch sessions (v7+, KIP-227): Basket declines to create sessions by
+// answering SessionID 0, so clients keep sending full fetches; an
+// incremental fetch naming a session is FETCH_SESSION_ID_NOT_FOUND.
+// CurrentLeaderEpoch (v9+, KIP-320) newer than the partition's is
+// UNKNOWN_LEADER_EPOCH, older is FENCED_LEADER_EPOCH.
+//
+// Record bytes are copied from the segment files into the response today;
+// sending them with sendfile is still to do.
+
+import (
+	"context"
+	"reflect"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/basketmq/basket/internal/partition"
+)
+
+func init() { register(1, 4, 4, 12, (*Handlers).fetch) }
+
+func (h *Handlers) fetch(ctx context.Context, r kmsg.Request) (kmsg.Response, error) {
+	req := r.(*kmsg.FetchRequest)
+	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	if req.Version >= 7 && req.SessionID != 0 {
+		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
+		return resp, nil
+	}
+	deadline := time.NewTimer(time.Duration(max(req.MaxWaitMillis, 0)) * time.Millisecond)
+	defer deadline.Stop()
+	for {
+		var wake []<-chan struct{}
+		resp.Topics = resp.Topics[:0]
+		total := h.fill(req, resp, &wake)
+		if total >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || len(wake) == 0 {
+			return resp, nil
+		}
+		cases := make([]reflect.SelectCase, 0, len(wake)+2)
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
+			reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(deadline.C)})
+		for _, ch := range wake {
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
+		}
+		switch chosen, _, _ := reflect.Select(cases); chosen {
+		case 0:
+			return nil, ctx.Err()
+		case 1:
+			resp.Topics = resp.Topics[:0]
+			h.fill(req, resp, &wake)
+			return resp, nil
+		}
+	}
+}
+
+// fill reads every requested partition into resp and returns the bytes of
+// record data; wake collects the channels that signal new data.
+func (h *Handlers) fill(req *kmsg.FetchRequest, resp *kmsg.FetchResponse, wake *[]<-chan struct{}) int {
+	total := 0
+	budget := int(req.MaxBytes)
+	if budget <= 0 {
+		budget = 1 << 30
+	}
+	for _, rt := range req.Topics {
+		ot := kmsg.NewFetchResponseTopic()
+		ot.Topic, ot.TopicID = rt.Topic, rt.TopicID
+		for _, rp := range rt.Partitions {
+			op := kmsg.NewFetchResponseTopicPartition()
+			op.Partition = rp.Partition
+			p, ok := h.Partitions.Partition(rt.Topic, rp.Partition)
+			if !ok {
+				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
+				ot.Partitions = append(ot.Partitions, op)
+				continue
+			}
+			*wake = append(*wake, p.Changed())
+			n := h.fetchPartition(p, &rp, &op, min(int(rp.PartitionMaxBytes), budget-total), total == 0)
+			total += n
+			ot.Partitions = append(ot.Partitions, op)
+		}
+		resp.Topics = append(resp.Topics, ot)
+	}
+	return total
+}
+
+// fetchPartition fills one partition's answer. first allows exceeding
+// maxBytes with a single batch, for the first partition with data.
+func (h *Handlers) fetchPartition(p *partition.Partition, rp *kmsg.FetchRequestTopicPartition, op *kmsg.FetchResponseTopicPartition, maxBytes int, first bool) int {
+	hw := p.HighWatermark()
+	op.HighWatermark, op.LastStableOffset, op.LogStartOffset = hw, p.LastStableOffset(), p.Log().LogStartOffset()
+	if rp.CurrentLeaderEpoch >= 0 {
+		switch epoch := p.LeaderEpoch(); {
+		case rp.CurrentLeaderEpoch > epoch:
+			op.ErrorCode = kerr.UnknownLeaderEpoch.Code
+			return 0
+		case rp.CurrentLeaderEpoch < epoch:
+			op.ErrorCode = kerr.FencedLeaderEpoch.Code
+			return 0
+		}
+	}
+	if rp.FetchOffset < op.LogStartOffset || rp.FetchOffset > hw {
+		op.ErrorCode = kerr.OffsetOutOfRange.Code
+		return 0
+	}
+	if maxBytes <= 0 && !first {
+		return 0
+	}
+	if !first {
+		maxBytes = max(maxBytes, 0)
+	}
+	region, err := p.Read(rp.FetchOffset, max(maxBytes, 1))
+	if err != nil {
+		op.ErrorCode = codeFor(err).Code
+		return 0
+	}
+	if region.Len == 0 || (!first && region.Len > int64(maxBytes)) {
+		return 0
+	}
+	b, err := region.ReadAll()
+	if err != nil {
+		op.ErrorCode = kerr.KafkaStorageError.Code
+		return 0
+	}
+	op.RecordBatches = b
+	return len(b)
+}

@@ -1,0 +1,43 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/basketmq/basket/internal/controller"
+	"github.com/basketmq/basket/internal/metadata"
+	"github.com/basketmq/basket/internal/partition"
+)
+
+// Node describes this broker to clients.
+type Node struct {
+	ID        int32
+	Host      string // advertised
+	Port      int32
+	ClusterID string
+}
+
+// TopicAdmin makes metadata changes (the controller).
+type TopicAdmin interface {
+	CreateTopics(ctx context.Context, topics []controller.CreateTopic, validateOnly bool) []*controller.Error
+	NextProducerID(ctx context.Context) (int64, error)
+}
+
+// Partitions finds the partitions this broker hosts.
+type Partitions interface {
+	Partition(topic string, p int32) (*partition.Partition, bool)
+}
+
+// Handlers serves the APIs. Fields are set once, before serving.
+type Handlers struct {
+	Node       Node
+	Image      func() *metadata.Image
+	Admin      TopicAdmin
+	Partitions Partitions
+	Logger     *slog.Logger
+
+	// AutoCreateTopics is auto.create.topics.enable.
+	AutoCreateTopics bool
+	// MaxMessageBytes is a topic's max.message.bytes.
+	MaxMessageBytes func(t *metadata.Topic) int32
+}

@@ -1,0 +1,116 @@
+package partition
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/basketmq/basket/internal/log"
+	"github.com/basketmq/basket/internal/record"
+)
+
+// Partition serves one partition of a topic.
+type Partition struct {
+	tp          log.TopicPartition
+	log         *log.Log
+	durable     bool // high watermark = durable offset; acks wait for fsync
+	leaderEpoch atomic.Int32
+
+	mu sync.Mutex // the append path
+
+	appended atomic.Pointer[chan struct{}] // closed on append (DurabilityAsync wake-ups)
+}
+
+// New wraps an open log. durable selects DurabilitySync semantics.
+func New(l *log.Log, leaderEpoch int32, durable bool) *Partition {
+	p := &Partition{tp: l.TopicPartition(), log: l, durable: durable}
+	p.leaderEpoch.Store(leaderEpoch)
+	return p
+}
+
+// Log is the partition's log.
+func (p *Partition) Log() *log.Log { return p.log }
+
+// LeaderEpoch is the partition's current leader epoch.
+func (p *Partition) LeaderEpoch() int32 { return p.leaderEpoch.Load() }
+
+// HighWatermark is the offset below which consumers may read.
+func (p *Partition) HighWatermark() int64 {
+	if p.durable {
+		return p.log.DurableOffset()
+	}
+	return p.log.LogEndOffset()
+}
+
+// LastStableOffset equals the high watermark until transactions exist.
+func (p *Partition) LastStableOffset() int64 { return p.HighWatermark() }
+
+// AppendResult is what Produce reports for one partition.
+type AppendResult struct {
+	BaseOffset     int64
+	LastOffset     int64
+	LogAppendTime  int64 // -1 for CreateTime
+	LogStartOffset int64
+}
+
+// Append validates a batch from a producer and appends it. It does not wait
+// for durability: call WaitAcked with the result, after appending to every
+// partition of a request, so they share one group-commit round. The batch's
+// header is rewritten in place (offsets, epoch). Errors:
+// record.ErrCorrupt / ErrInvalidRecord / ErrTooLarge for bad batches, log
+// errors for storage failures.
+func (p *Partition) Append(batch []byte) (AppendResult, error) {
+	if _, err := record.ValidateProduce(batch); err != nil {
+		return AppendResult{}, err
+	}
+	p.mu.Lock()
+	info, err := p.log.Append(batch, p.leaderEpoch.Load())
+	p.mu.Unlock()
+	if err != nil {
+		return AppendResult{}, err
+	}
+	p.wakeReaders()
+	return AppendResult{BaseOffset: info.BaseOffset, LastOffset: info.LastOffset, LogAppendTime: info.LogAppendTime, LogStartOffset: info.LogStartOffset}, nil
+}
+
+// WaitAcked returns once an appended batch may be acknowledged: when it is
+// durable under DurabilitySync, at once under DurabilityAsync.
+func (p *Partition) WaitAcked(ctx context.Context, r AppendResult) error {
+	if !p.durable {
+		return nil
+	}
+	if err := p.log.WaitDurable(ctx, r.LastOffset+1); err != nil {
+		return fmt.Errorf("partition %s: %w", p.tp, err)
+	}
+	return nil
+}
+
+// Changed returns a channel closed when the high watermark may have moved:
+// readers load it, check, then wait.
+func (p *Partition) Changed() <-chan struct{} {
+	if p.durable {
+		return p.log.DurableChanged()
+	}
+	for {
+		if ch := p.appended.Load(); ch != nil {
+			return *ch
+		}
+		ch := make(chan struct{})
+		if p.appended.CompareAndSwap(nil, &ch) {
+			return ch
+		}
+	}
+}
+
+func (p *Partition) wakeReaders() {
+	if old := p.appended.Swap(nil); old != nil {
+		close(*old)
+	}
+}
+
+// Read returns the batches from offset up to the high watermark, at most
+// maxBytes unless the first batch is larger (see log.ReadUpTo).
+func (p *Partition) Read(offset int64, maxBytes int) (log.Region, error) {
+	return p.log.ReadUpTo(offset, maxBytes, p.HighWatermark())
+}
