@@ -10,3 +10,5 @@ require (
 )
 
 require github.com/twmb/franz-go v1.22.2
+
+require github.com/twmb/franz-go/pkg/kadm v1.19.0

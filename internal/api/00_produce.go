@@ -37,7 +37,7 @@ type produceWait struct {
 	out *kmsg.ProduceResponseTopicPartition
 }
 
-func (h *Handlers) produce(ctx context.Context, r kmsg.Request) (kmsg.Response, error) {
+func (h *Handlers) produce(_ context.Context, r kmsg.Request) (kmsg.Response, Wait, error) {
 	req := r.(*kmsg.ProduceRequest)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	im := h.Image()
@@ -81,21 +81,26 @@ func (h *Handlers) produce(ctx context.Context, r kmsg.Request) (kmsg.Response, 
 		for _, t := range resp.Topics {
 			for _, p := range t.Partitions {
 				if p.ErrorCode != 0 {
-					return nil, ErrCloseConnection
+					return nil, nil, ErrCloseConnection
 				}
 			}
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(max(req.TimeoutMillis, 0))*time.Millisecond)
-	defer cancel()
-	for _, w := range waits {
-		if err := w.p.WaitAcked(ctx, w.res); err != nil {
-			w.out.ErrorCode = codeFor(err).Code
-			w.out.BaseOffset = -1
+	if len(waits) == 0 {
+		return resp, nil, nil
+	}
+	return nil, func(ctx context.Context) (kmsg.Response, error) {
+		ctx, cancel := context.WithTimeout(ctx, time.Duration(max(req.TimeoutMillis, 0))*time.Millisecond)
+		defer cancel()
+		for _, w := range waits {
+			if err := w.p.WaitAcked(ctx, w.res); err != nil {
+				w.out.ErrorCode = codeFor(err).Code
+				w.out.BaseOffset = -1
+			}
 		}
-	}
-	return resp, nil
+		return resp, nil
+	}, nil
 }
 
 func setMessage(op *kmsg.ProduceResponseTopicPartition, msg string) { op.ErrorMessage = &msg }

@@ -38,37 +38,40 @@ import (
 
 func init() { register(1, 4, 4, 12, (*Handlers).fetch) }
 
-func (h *Handlers) fetch(ctx context.Context, r kmsg.Request) (kmsg.Response, error) {
+func (h *Handlers) fetch(_ context.Context, r kmsg.Request) (kmsg.Response, Wait, error) {
 	req := r.(*kmsg.FetchRequest)
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
 	if req.Version >= 7 && req.SessionID != 0 {
 		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
-		return resp, nil
+		return resp, nil, nil
 	}
-	deadline := time.NewTimer(time.Duration(max(req.MaxWaitMillis, 0)) * time.Millisecond)
-	defer deadline.Stop()
-	for {
-		var wake []<-chan struct{}
-		resp.Topics = resp.Topics[:0]
-		total := h.fill(req, resp, &wake)
-		if total >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || len(wake) == 0 {
-			return resp, nil
-		}
-		cases := make([]reflect.SelectCase, 0, len(wake)+2)
-		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
-			reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(deadline.C)})
-		for _, ch := range wake {
-			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
-		}
-		switch chosen, _, _ := reflect.Select(cases); chosen {
-		case 0:
-			return nil, ctx.Err()
-		case 1:
+	var wake []<-chan struct{}
+	total := h.fill(req, resp, &wake)
+	if total >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || len(wake) == 0 {
+		return resp, nil, nil
+	}
+	return nil, func(ctx context.Context) (kmsg.Response, error) {
+		deadline := time.NewTimer(time.Duration(req.MaxWaitMillis) * time.Millisecond)
+		defer deadline.Stop()
+		for {
+			cases := make([]reflect.SelectCase, 0, len(wake)+2)
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
+				reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(deadline.C)})
+			for _, ch := range wake {
+				cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
+			}
+			chosen, _, _ := reflect.Select(cases)
+			if chosen == 0 {
+				return nil, ctx.Err()
+			}
+			wake = wake[:0]
 			resp.Topics = resp.Topics[:0]
-			h.fill(req, resp, &wake)
-			return resp, nil
+			total := h.fill(req, resp, &wake)
+			if chosen == 1 || total >= int(req.MinBytes) {
+				return resp, nil
+			}
 		}
-	}
+	}, nil
 }
 
 // fill reads every requested partition into resp and returns the bytes of

@@ -18,7 +18,7 @@ import (
 	"github.com/basketmq/basket/internal/partition"
 )
 
-func init() { register(2, 1, 1, 7, (*Handlers).listOffsets) }
+func init() { register(2, 1, 1, 7, now((*Handlers).listOffsets)) }
 
 func (h *Handlers) listOffsets(_ context.Context, r kmsg.Request) (kmsg.Response, error) {
 	req := r.(*kmsg.ListOffsetsRequest)

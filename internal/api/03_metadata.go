@@ -20,7 +20,7 @@ import (
 	"github.com/basketmq/basket/internal/metadata"
 )
 
-func init() { register(3, 0, 0, 12, (*Handlers).metadata) }
+func init() { register(3, 0, 0, 12, now((*Handlers).metadata)) }
 
 func (h *Handlers) metadata(ctx context.Context, r kmsg.Request) (kmsg.Response, error) {
 	req := r.(*kmsg.MetadataRequest)

@@ -20,7 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(18, 0, 0, 4, (*Handlers).apiVersions) }
+func init() { register(18, 0, 0, 4, now((*Handlers).apiVersions)) }
 
 var softwarePattern = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$`)
 

@@ -18,7 +18,7 @@ import (
 	"github.com/basketmq/basket/internal/controller"
 )
 
-func init() { register(19, 2, 2, 7, (*Handlers).createTopics) }
+func init() { register(19, 2, 2, 7, now((*Handlers).createTopics)) }
 
 func (h *Handlers) createTopics(ctx context.Context, r kmsg.Request) (kmsg.Response, error) {
 	req := r.(*kmsg.CreateTopicsRequest)

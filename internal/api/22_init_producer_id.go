@@ -16,7 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(22, 0, 0, 5, (*Handlers).initProducerID) }
+func init() { register(22, 0, 0, 5, now((*Handlers).initProducerID)) }
 
 func (h *Handlers) initProducerID(ctx context.Context, r kmsg.Request) (kmsg.Response, error) {
 	req := r.(*kmsg.InitProducerIDRequest)

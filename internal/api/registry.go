@@ -15,7 +15,28 @@ var ErrCloseConnection = errors.New("close connection")
 
 // handlerFunc serves one request. req is the decoded request at the
 // version the client sent; the response must be at the same version.
-type handlerFunc func(h *Handlers, ctx context.Context, req kmsg.Request) (kmsg.Response, error)
+//
+// A handler runs in two phases. The first runs on the connection's reader,
+// one request at a time in arrival order, as Kafka processes a connection's
+// requests: everything that changes state (appends, metadata commits)
+// happens here, so pipelined requests apply in order. If the answer must
+// wait — a produce for fsync, a fetch for data — the handler returns a Wait
+// instead of (or besides) a response, and the server runs it on its own
+// goroutine while later requests proceed; responses still leave in request
+// order.
+type handlerFunc func(h *Handlers, ctx context.Context, req kmsg.Request) (kmsg.Response, Wait, error)
+
+// Wait finishes a request whose answer waits on something. It returns the
+// response, nil for none (acks=0), or an error to close the connection.
+type Wait func(ctx context.Context) (kmsg.Response, error)
+
+// now adapts a handler that answers at once.
+func now(fn func(h *Handlers, ctx context.Context, req kmsg.Request) (kmsg.Response, error)) handlerFunc {
+	return func(h *Handlers, ctx context.Context, req kmsg.Request) (kmsg.Response, Wait, error) {
+		resp, err := fn(h, ctx, req)
+		return resp, nil, err
+	}
+}
 
 // registration is one API key's entry.
 type registration struct {
@@ -61,7 +82,9 @@ func Advertised() []VersionRange {
 	return out
 }
 
-// Handle serves one request whose key and version are Supported.
-func (h *Handlers) Handle(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+// Handle runs the first phase of a request whose key and version are
+// Supported: call it from one goroutine per connection, in request order.
+// With a non-nil Wait, the response comes from the Wait.
+func (h *Handlers) Handle(ctx context.Context, req kmsg.Request) (kmsg.Response, Wait, error) {
 	return registry[req.Key()].handle(h, ctx, req)
 }

@@ -1,0 +1,195 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/basketmq/basket/internal/api"
+	"github.com/basketmq/basket/internal/controller"
+	"github.com/basketmq/basket/internal/log"
+	"github.com/basketmq/basket/internal/metadata"
+	"github.com/basketmq/basket/internal/replica"
+)
+
+// Config is what Start needs; package config resolves it from
+// server.properties and flags.
+type Config struct {
+	DataDir   string
+	Listen    string // host:port; port 0 picks a free one
+	Advertise string // host:port clients should use; default: the listen address
+	NodeID    int32
+
+	Durability        log.Durability
+	AutoCreateTopics  bool
+	NumPartitions     int32
+	MaxRequestBytes   int32 // socket.request.max.bytes
+	RecoveryThreads   int
+	TopicLogConfig    func(*metadata.Topic) log.Config
+	MaxMessageBytes   func(*metadata.Topic) int32
+	ValidateTopicCfgs func(map[string]*string) error
+
+	Logger *slog.Logger
+}
+
+// Broker is a running single-node broker.
+type Broker struct {
+	cfg      Config
+	logger   *slog.Logger
+	data     *log.Dir
+	meta     *metadata.Store
+	replicas *replica.Manager
+	handlers *api.Handlers
+	ln       net.Listener
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	wg     sync.WaitGroup
+}
+
+// Start opens the data directory, recovers the logs and metadata, and
+// listens. It returns once the broker accepts connections.
+func Start(cfg Config) (*Broker, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
+	}
+	mp, err := loadOrCreateMetaProperties(cfg.DataDir, cfg.NodeID)
+	if err != nil {
+		return nil, err
+	}
+	b := &Broker{cfg: cfg, logger: cfg.Logger, conns: map[*conn]struct{}{}}
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	ok := false
+	defer func() {
+		if !ok {
+			b.closeStorage()
+		}
+	}()
+	if b.meta, err = metadata.OpenStore(filepath.Join(cfg.DataDir, "metadata"), log.Options{Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
+	im := b.meta.Image()
+	b.data, err = log.OpenDir(cfg.DataDir, log.Options{
+		Logger: cfg.Logger, Durability: cfg.Durability, RecoveryThreads: cfg.RecoveryThreads,
+		Config: func(tp log.TopicPartition) log.Config {
+			if t, ok := im.Topic(tp.Topic); ok {
+				return cfg.TopicLogConfig(t)
+			}
+			return log.DefaultConfig()
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.replicas = replica.NewManager(b.data, cfg.NodeID, cfg.Durability == log.DurabilitySync, cfg.TopicLogConfig, cfg.Logger)
+	if err := b.replicas.Apply(im); err != nil {
+		return nil, err
+	}
+	b.meta.Subscribe(func(_, next *metadata.Image) {
+		if err := b.replicas.Apply(next); err != nil {
+			b.logger.Error("applying metadata", "offset", next.Offset, "err", err)
+		}
+	})
+	ctrl := controller.New(b.meta, controller.Options{NodeID: cfg.NodeID, DefaultPartitions: cfg.NumPartitions, ValidateTopicConfigs: cfg.ValidateTopicCfgs})
+
+	if b.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	host, port, err := advertised(cfg.Advertise, b.ln.Addr())
+	if err != nil {
+		b.ln.Close()
+		return nil, err
+	}
+	b.handlers = &api.Handlers{
+		Node:  api.Node{ID: cfg.NodeID, Host: host, Port: port, ClusterID: mp.ClusterID},
+		Image: b.meta.Image, Admin: ctrl, Partitions: b.replicas, Logger: cfg.Logger,
+		AutoCreateTopics: cfg.AutoCreateTopics, MaxMessageBytes: cfg.MaxMessageBytes,
+	}
+	ok = true
+	b.wg.Add(1)
+	go b.accept()
+	return b, nil
+}
+
+// advertised picks the host and port clients are told to use.
+func advertised(adv string, addr net.Addr) (string, int32, error) {
+	if adv == "" {
+		adv = addr.String()
+	}
+	host, portText, err := net.SplitHostPort(adv)
+	if err != nil {
+		return "", 0, fmt.Errorf("advertised address %q: %w", adv, err)
+	}
+	port, err := strconv.ParseInt(portText, 10, 32)
+	if err != nil || port <= 0 {
+		return "", 0, fmt.Errorf("advertised address %q: bad port", adv)
+	}
+	return host, int32(port), nil
+}
+
+// Addr is the address the broker listens on.
+func (b *Broker) Addr() net.Addr { return b.ln.Addr() }
+
+// ClusterID is the cluster id from meta.properties.
+func (b *Broker) ClusterID() string { return b.handlers.Node.ClusterID }
+
+func (b *Broker) accept() {
+	defer b.wg.Done()
+	for {
+		nc, err := b.ln.Accept()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				b.logger.Error("accept", "err", err)
+			}
+			return
+		}
+		c := newConn(b, nc)
+		b.mu.Lock()
+		b.conns[c] = struct{}{}
+		b.mu.Unlock()
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			c.serve()
+			b.mu.Lock()
+			delete(b.conns, c)
+			b.mu.Unlock()
+		}()
+	}
+}
+
+// Close stops the broker: no new connections, every connection closed, the
+// logs flushed and closed cleanly.
+func (b *Broker) Close() error {
+	b.cancel()
+	b.ln.Close()
+	b.mu.Lock()
+	for c := range b.conns {
+		c.close()
+	}
+	b.mu.Unlock()
+	b.wg.Wait()
+	return b.closeStorage()
+}
+
+func (b *Broker) closeStorage() error {
+	var errs []error
+	if b.data != nil {
+		errs = append(errs, b.data.Close())
+	}
+	if b.meta != nil {
+		errs = append(errs, b.meta.Close())
+	}
+	return errors.Join(errs...)
+}

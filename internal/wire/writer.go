@@ -1,0 +1,236 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+)
+
+// DefaultMaxInFlight is the bound on outstanding slots NewResponder uses
+// for a non-positive limit.
+const DefaultMaxInFlight = 100
+
+// ErrClosed is returned by Reserve once the Responder is closed.
+var ErrClosed = errors.New("wire: responder closed")
+
+// Responder writes one connection's responses in request order while the
+// requests complete in any order.
+//
+// The connection's reader reserves a Slot per request, in request order;
+// whichever goroutine finishes the request completes the slot (or drops
+// it, for a request that gets no response); Run writes the completed
+// slots strictly in reservation order, batching every response that is
+// ready into one vectored write (net.Buffers, writev on a TCP connection).
+// A pending slot holds back the slots after it; a dropped slot does not.
+//
+// A slot is outstanding from Reserve until Run has written or skipped it.
+// At most limit slots are outstanding: Reserve blocks beyond that, which
+// stops the reader taking more requests from a client that does not read
+// its responses.
+//
+// Reserve, Close and the Slot methods are safe for concurrent use; Run is
+// called once, by the connection's writer goroutine. A Responder starts no
+// goroutines of its own.
+type Responder struct {
+	tokens    chan struct{} // one per outstanding slot; its capacity is the limit
+	wake      chan struct{} // capacity 1: the head slot may have finished
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+
+	mu     sync.Mutex
+	queue  []*Slot // ring of reserved slots not yet taken by Run
+	head   int     // index in queue of the oldest slot
+	n      int     // number of slots in queue
+	closed bool
+
+	// Owned by Run.
+	vec     [][]byte    // buffers of the batch being written
+	out     net.Buffers // vec as consumed by WriteTo
+	batches int         // writes issued, for tests
+}
+
+// NewResponder returns a Responder allowing limit outstanding slots, or
+// DefaultMaxInFlight if limit <= 0.
+func NewResponder(limit int) *Responder {
+	if limit <= 0 {
+		limit = DefaultMaxInFlight
+	}
+	return &Responder{
+		tokens: make(chan struct{}, limit),
+		wake:   make(chan struct{}, 1),
+		done:   make(chan struct{}),
+		queue:  make([]*Slot, limit),
+	}
+}
+
+// Reserve returns the slot for the next response. Responses leave in the
+// order of Reserve calls, so the connection's reader calls it once per
+// request, in request order, before handing the request on. It blocks
+// while limit slots are outstanding, and returns ErrClosed once the
+// Responder is closed or ctx.Err() when ctx is done first.
+func (r *Responder) Reserve(ctx context.Context) (*Slot, error) {
+	select {
+	case r.tokens <- struct{}{}:
+	case <-r.done:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	s := &Slot{r: r}
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		<-r.tokens
+		return nil, ErrClosed
+	}
+	r.queue[(r.head+r.n)%len(r.queue)] = s
+	r.n++
+	r.mu.Unlock()
+	return s, nil
+}
+
+// Close stops the Responder: Run returns, blocked and later Reserve calls
+// return ErrClosed, and responses not yet written are discarded. It does
+// not interrupt a write already in progress; closing the connection does.
+// Close is idempotent.
+func (r *Responder) Close() {
+	r.closeOnce.Do(func() {
+		r.mu.Lock()
+		r.closed = true
+		clear(r.queue) // let unsent responses be collected
+		r.n = 0
+		r.mu.Unlock()
+		close(r.done)
+	})
+}
+
+// Run writes completed responses to w in reservation order until Close is
+// called, returning nil, or a write fails, returning that error after
+// closing the Responder. Buffers are not touched once written, and Run
+// keeps no reference to them.
+func (r *Responder) Run(w io.Writer) error {
+	for {
+		select {
+		case <-r.wake:
+		case <-r.done:
+			return nil
+		}
+		for {
+			taken := r.takeReady()
+			if taken == 0 {
+				break
+			}
+			if len(r.vec) > 0 {
+				r.out = r.vec
+				_, err := r.out.WriteTo(w)
+				r.batches++
+				clear(r.vec)
+				r.vec = r.vec[:0]
+				r.out = nil
+				if err != nil {
+					r.Close()
+					return err
+				}
+			}
+			for range taken {
+				<-r.tokens
+			}
+		}
+	}
+}
+
+// takeReady removes the finished slots at the head of the queue, appends
+// the buffers of the completed ones to r.vec, and returns how many slots it
+// removed.
+func (r *Responder) takeReady() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return 0
+	}
+	taken := 0
+	for r.n > 0 {
+		s := r.queue[r.head]
+		if s.state == slotPending {
+			break
+		}
+		if s.state == slotCompleted {
+			r.vec = append(r.vec, s.bufs...)
+		}
+		s.bufs, s.one[0] = nil, nil
+		r.queue[r.head] = nil
+		r.head = (r.head + 1) % len(r.queue)
+		r.n--
+		taken++
+	}
+	return taken
+}
+
+type slotState uint8
+
+const (
+	slotPending slotState = iota
+	slotCompleted
+	slotDropped
+)
+
+// Slot is the place of one response in a connection's response order. It
+// is finished exactly once, by Complete, CompleteBuffers or Drop, from any
+// goroutine; finishing it twice is a bug and panics. Finishing a slot of a
+// closed Responder discards the response.
+//
+// A response is a list of byte buffers written back to back. A future
+// version may let a slot carry file regions as well, so that fetch
+// responses go from the segment file to the socket with sendfile.
+type Slot struct {
+	r     *Responder
+	state slotState // guarded by r.mu
+	bufs  [][]byte  // guarded by r.mu
+	one   [1][]byte // backs bufs for Complete, saving an allocation
+}
+
+// Complete sets the response to b, a whole frame (size prefix, header,
+// body; see AppendResponse). The Responder owns b until it is written.
+func (s *Slot) Complete(b []byte) {
+	s.finish(slotCompleted, b, nil)
+}
+
+// CompleteBuffers sets the response to bufs written back to back, for a
+// frame assembled from several buffers (see AppendResponseHeader). The
+// Responder owns bufs and their contents until they are written.
+func (s *Slot) CompleteBuffers(bufs [][]byte) {
+	s.finish(slotCompleted, nil, bufs)
+}
+
+// Drop gives up the slot for a request that gets no response (acks=0
+// produce). The responses after it are not held back.
+func (s *Slot) Drop() {
+	s.finish(slotDropped, nil, nil)
+}
+
+func (s *Slot) finish(state slotState, b []byte, bufs [][]byte) {
+	r := s.r
+	r.mu.Lock()
+	if s.state != slotPending {
+		r.mu.Unlock()
+		panic("wire: response slot finished twice")
+	}
+	s.state = state
+	if state == slotCompleted {
+		if bufs == nil {
+			s.one[0] = b
+			bufs = s.one[:]
+		}
+		s.bufs = bufs
+	}
+	atHead := !r.closed && r.n > 0 && r.queue[r.head] == s
+	r.mu.Unlock()
+	if atHead {
+		select {
+		case r.wake <- struct{}{}:
+		default: // Run is already due to look
+		}
+	}
+}
