@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/basketmq/basket/internal/log"
+	"github.com/basketmq/basket/internal/producerstate"
 	"github.com/basketmq/basket/internal/record"
 )
 
@@ -30,6 +31,10 @@ func codeFor(err error) *kerr.Error {
 		return kerr.NotLeaderForPartition // deleted or shutting down: refresh metadata
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return kerr.RequestTimedOut
+	case errors.Is(err, producerstate.ErrOutOfOrderSequence):
+		return kerr.OutOfOrderSequenceNumber
+	case errors.Is(err, producerstate.ErrInvalidProducerEpoch):
+		return kerr.InvalidProducerEpoch
 	}
 	var ke *kerr.Error
 	if errors.As(err, &ke) {

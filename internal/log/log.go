@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/basketmq/basket/internal/record"
+	"github.com/basketmq/basket/internal/vfs"
 )
 
 // Errors a Log returns. Test with errors.Is.
@@ -87,6 +88,10 @@ func (l *Log) TopicPartition() TopicPartition { return l.tp }
 
 // Path is the partition's directory.
 func (l *Log) Path() string { return l.path }
+
+// FS is the file system the log lives on, for files kept beside it
+// (producer-state snapshots).
+func (l *Log) FS() vfs.FS { return l.owner.fs }
 
 // Config is the configuration in force.
 func (l *Log) Config() Config { return *l.cfg.Load() }

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/basketmq/basket/internal/log"
+	"github.com/basketmq/basket/internal/producerstate"
 	"github.com/basketmq/basket/internal/record"
 )
 
@@ -17,16 +19,33 @@ type Partition struct {
 	durable     bool // high watermark = durable offset; acks wait for fsync
 	leaderEpoch atomic.Int32
 
-	mu sync.Mutex // the append path
+	mu        sync.Mutex // the append path
+	producers *producerstate.State
+	now       func() int64 // Unix ms
 
 	appended atomic.Pointer[chan struct{}] // closed on append (DurabilityAsync wake-ups)
 }
 
-// New wraps an open log. durable selects DurabilitySync semantics.
-func New(l *log.Log, leaderEpoch int32, durable bool) *Partition {
-	p := &Partition{tp: l.TopicPartition(), log: l, durable: durable}
+// Open wraps an open log, loading its producer state from the newest
+// snapshot plus the batches after it. durable selects DurabilitySync
+// semantics.
+func Open(l *log.Log, leaderEpoch int32, durable bool) (*Partition, error) {
+	producers, err := producerstate.Load(l.FS(), l.Path(), l)
+	if err != nil {
+		return nil, fmt.Errorf("partition %s: producer state: %w", l.TopicPartition(), err)
+	}
+	p := &Partition{tp: l.TopicPartition(), log: l, durable: durable, producers: producers,
+		now: func() int64 { return time.Now().UnixMilli() }}
 	p.leaderEpoch.Store(leaderEpoch)
-	return p
+	return p, nil
+}
+
+// Close writes a producer-state snapshot at the log end, so the next Open
+// replays nothing. The log itself is closed by its Dir.
+func (p *Partition) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.producers.WriteSnapshot(p.log.FS(), p.log.Path(), p.log.LogEndOffset())
 }
 
 // Log is the partition's log.
@@ -60,12 +79,32 @@ type AppendResult struct {
 // header is rewritten in place (offsets, epoch). Errors:
 // record.ErrCorrupt / ErrInvalidRecord / ErrTooLarge for bad batches, log
 // errors for storage failures.
+//
+// A retried batch of an idempotent producer that matches one of its last
+// five batches is not appended again: the result carries the original
+// offsets. Sequence errors are producerstate.ErrOutOfOrderSequence and
+// ErrInvalidProducerEpoch.
 func (p *Partition) Append(batch []byte) (AppendResult, error) {
-	if _, err := record.ValidateProduce(batch); err != nil {
+	h, err := record.ValidateProduce(batch)
+	if err != nil {
 		return AppendResult{}, err
 	}
 	p.mu.Lock()
+	verdict, err := p.producers.Check(&h)
+	if err != nil {
+		p.mu.Unlock()
+		return AppendResult{}, err
+	}
+	if verdict.Duplicate {
+		p.mu.Unlock()
+		return AppendResult{BaseOffset: verdict.BaseOffset, LastOffset: verdict.LastOffset, LogAppendTime: -1,
+			LogStartOffset: p.log.LogStartOffset()}, nil
+	}
 	info, err := p.log.Append(batch, p.leaderEpoch.Load())
+	if err == nil {
+		appended, _ := record.ParseHeader(batch) // rewritten in place with its offsets
+		p.producers.Update(&appended, p.now())
+	}
 	p.mu.Unlock()
 	if err != nil {
 		return AppendResult{}, err

@@ -116,10 +116,26 @@ func (m *Manager) ensure(tp log.TopicPartition, id metadata.UUID, epoch int32, c
 			return fmt.Errorf("creating %s: %w", tp, err)
 		}
 	}
+	p, err := partition.Open(l, epoch, m.durable)
+	if err != nil {
+		return err
+	}
 	m.mu.Lock()
-	m.parts[tp] = &hosted{p: partition.New(l, epoch, m.durable), topicID: id}
+	m.parts[tp] = &hosted{p: p, topicID: id}
 	m.mu.Unlock()
 	return nil
+}
+
+// Close snapshots every partition's producer state; call it before closing
+// the log directory.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var errs []error
+	for _, h := range m.parts {
+		errs = append(errs, h.p.Close())
+	}
+	return errors.Join(errs...)
 }
 
 func contains(xs []int32, x int32) bool {

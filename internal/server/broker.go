@@ -185,6 +185,9 @@ func (b *Broker) Close() error {
 
 func (b *Broker) closeStorage() error {
 	var errs []error
+	if b.replicas != nil {
+		errs = append(errs, b.replicas.Close())
+	}
 	if b.data != nil {
 		errs = append(errs, b.data.Close())
 	}

@@ -108,3 +108,55 @@ func TestBroker_MetadataAutoCreatesTopic(t *testing.T) {
 		t.Fatalf("auto-created topic: %+v %v", td["auto"], err)
 	}
 }
+
+// An idempotent producer keeps its sequence across a broker restart: the
+// partition reloads producer state, so the next batch is neither rejected as
+// out of order nor appended twice.
+func TestBroker_IdempotentProducerSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	b := startBroker(t, cfg)
+	addr := b.Addr().String()
+	cl := newClient(t, b, kgo.DefaultProduceTopic("t"), kgo.RecordRetries(100))
+	createTopic(t, kadm.NewClient(cl), "t", 1)
+	for i := range 50 {
+		if err := cl.ProduceSync(ctxT(t), &kgo.Record{Value: value(i)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Listen = addr // same address: the client reconnects to the new broker
+	b2 := startBroker(t, cfg)
+	for i := 50; i < 100; i++ {
+		if err := cl.ProduceSync(ctxT(t), &kgo.Record{Value: value(i)}).FirstErr(); err != nil {
+			t.Fatalf("produce %d after restart: %v", i, err)
+		}
+	}
+	cons := newClient(t, b2, kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	var got []string
+	for len(got) < 100 {
+		fs := cons.PollFetches(ctxT(t))
+		if err := fs.Err0(); err != nil {
+			t.Fatal(err)
+		}
+		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
+	}
+	for i, v := range got {
+		if v != string(value(i)) {
+			t.Fatalf("record %d is %q: duplicate or gap", i, v)
+		}
+	}
+	if end := b2.replicasEnd(t, "t"); end != 100 {
+		t.Fatalf("log end %d, want exactly 100 records", end)
+	}
+}
+
+func (b *Broker) replicasEnd(t *testing.T, topic string) int64 {
+	p, ok := b.replicas.Partition(topic, 0)
+	if !ok {
+		t.Fatalf("no partition %s-0", topic)
+	}
+	return p.Log().LogEndOffset()
+}
