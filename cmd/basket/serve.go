@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/basketmq/basket/internal/config"
+	"github.com/basketmq/basket/internal/log"
+	"github.com/basketmq/basket/internal/metadata"
+	"github.com/basketmq/basket/internal/server"
+)
+
+type serveFlags struct {
+	dataDir, listen, advertise, configFile string
+	overrides                              []string
+}
+
+func serveCommand() *cobra.Command {
+	var f serveFlags
+	var help bytes.Buffer
+	config.WriteHelp(&help, config.BrokerKeys())
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a broker",
+		Long: `Run a single Basket broker. With no flags it listens on 127.0.0.1:9092 and keeps
+its data in ./data, acknowledging writes only once they are fsynced.
+
+Configuration uses Apache Kafka's server.properties keys, from --config FILE and
+--override key=value (applied in that order, overrides last). The keys:
+
+` + help.String(),
+		Example: `  basket serve
+  basket serve --data-dir /var/lib/basket --listen 0.0.0.0:9092 --advertise broker1:9092
+  basket serve --config server.properties --override num.partitions=6`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return serve(f) },
+	}
+	cmd.Flags().StringVar(&f.dataDir, "data-dir", "", "data directory (log.dirs; default ./data)")
+	cmd.Flags().StringVar(&f.listen, "listen", "", "HOST:PORT to listen on (listeners; default 127.0.0.1:9092)")
+	cmd.Flags().StringVar(&f.advertise, "advertise", "", "HOST:PORT clients should connect to (advertised.listeners)")
+	cmd.Flags().StringVar(&f.configFile, "config", "", "server.properties file")
+	cmd.Flags().StringArrayVar(&f.overrides, "override", nil, "key=value configuration, repeatable")
+	return cmd
+}
+
+// brokerConfig layers the config file, the flags and the overrides.
+func brokerConfig(f serveFlags) (*config.Broker, error) {
+	props := map[string]string{}
+	if f.configFile != "" {
+		file, err := os.Open(f.configFile)
+		if err != nil {
+			return nil, err
+		}
+		props, err = config.ParseProperties(file)
+		file.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.configFile, err)
+		}
+	}
+	if f.dataDir != "" {
+		props["log.dirs"] = f.dataDir
+	}
+	if f.listen != "" {
+		props["listeners"] = "PLAINTEXT://" + f.listen
+	}
+	if f.advertise != "" {
+		props["advertised.listeners"] = "PLAINTEXT://" + f.advertise
+	}
+	for _, o := range f.overrides {
+		k, v, err := config.ParseOverride(o)
+		if err != nil {
+			return nil, err
+		}
+		props[k] = v
+	}
+	return config.NewBroker(props)
+}
+
+// serverConfig turns the resolved broker configuration into what the
+// server needs.
+func serverConfig(b *config.Broker, logger *slog.Logger) (server.Config, error) {
+	dirs := b.List("log.dirs")
+	if len(dirs) != 1 {
+		return server.Config{}, fmt.Errorf("log.dirs: exactly one directory is supported, got %d", len(dirs))
+	}
+	ls, adv := b.Listeners(), b.AdvertisedListeners()
+	if len(ls) != 1 {
+		return server.Config{}, fmt.Errorf("listeners: exactly one listener is supported, got %d", len(ls))
+	}
+	durability := log.DurabilitySync
+	if b.String("basket.log.flush.policy") == "async" {
+		durability = log.DurabilityAsync
+	}
+	topic := func(t *metadata.Topic) config.TopicConfig { return b.ResolveTopic(t.Configs) }
+	cfg := server.Config{
+		DataDir: dirs[0], Listen: ls[0].Addr(), NodeID: b.Int("node.id"),
+		Durability: durability, AutoCreateTopics: b.Bool("auto.create.topics.enable"),
+		NumPartitions: b.Int("num.partitions"), MaxRequestBytes: b.Int("socket.request.max.bytes"),
+		RecoveryThreads:   int(b.Int("num.recovery.threads.per.data.dir")),
+		TopicLogConfig:    func(t *metadata.Topic) log.Config { return logConfig(topic(t)) },
+		MaxMessageBytes:   func(t *metadata.Topic) int32 { return topic(t).MaxMessageBytes },
+		ValidateTopicCfgs: config.ValidateTopicConfigs,
+		Logger:            logger,
+	}
+	if len(adv) > 0 {
+		cfg.Advertise = adv[0].Addr()
+	}
+	return cfg, nil
+}
+
+// logConfig maps a topic's configuration onto the storage engine's.
+func logConfig(t config.TopicConfig) log.Config {
+	return log.Config{
+		SegmentBytes: int64(t.SegmentBytes), SegmentMs: t.SegmentMs, SegmentIndexBytes: int(t.SegmentIndexBytes),
+		IndexIntervalBytes: int(t.IndexIntervalBytes), RetentionMs: t.RetentionMs, RetentionBytes: t.RetentionBytes,
+		LogAppendTime:         t.MessageTimestampType == "LogAppendTime",
+		FlushIntervalMessages: t.FlushMessages, FlushIntervalMs: t.FlushMs, FileDeleteDelayMs: t.FileDeleteDelayMs,
+	}
+}
+
+func serve(f serveFlags) error {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	bc, err := brokerConfig(f)
+	if err != nil {
+		return err
+	}
+	cfg, err := serverConfig(bc, logger)
+	if err != nil {
+		return err
+	}
+	b, err := server.Start(cfg)
+	if err != nil {
+		return err
+	}
+	host, port, _ := net.SplitHostPort(b.Addr().String())
+	fmt.Printf("basket: broker %d listening on %s, data in %s, cluster id %s\n",
+		cfg.NodeID, net.JoinHostPort(host, port), cfg.DataDir, b.ClusterID())
+	if cfg.Advertise != "" {
+		fmt.Printf("basket: clients are told to connect to %s\n", cfg.Advertise)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sig
+	fmt.Printf("basket: %s received, shutting down\n", s)
+	if err := b.Close(); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	fmt.Println("basket: stopped cleanly")
+	return nil
+}
