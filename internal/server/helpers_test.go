@@ -61,3 +61,5 @@ func createTopic(t *testing.T, adm *kadm.Client, name string, partitions int32) 
 }
 
 func value(i int) []byte { return []byte("value-" + strconv.Itoa(i)) }
+
+func timeMillis(ms int64) time.Time { return time.UnixMilli(ms) }
