@@ -22,8 +22,8 @@ package api
 // CurrentLeaderEpoch (v9+, KIP-320) newer than the partition's is
 // UNKNOWN_LEADER_EPOCH, older is FENCED_LEADER_EPOCH.
 //
-// Record bytes are copied from the segment files into the response today;
-// sending them with sendfile is still to do.
+// Record data is not copied: the response carries file regions of the
+// segments (fetchResponse), which the server sends with sendfile.
 
 import (
 	"context"
@@ -33,6 +33,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/basketmq/basket/internal/log"
 	"github.com/basketmq/basket/internal/partition"
 )
 
@@ -40,7 +41,7 @@ func init() { register(1, 4, 4, 12, (*Handlers).fetch) }
 
 func (h *Handlers) fetch(_ context.Context, r kmsg.Request) (kmsg.Response, Wait, error) {
 	req := r.(*kmsg.FetchRequest)
-	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	resp := &fetchResponse{FetchResponse: req.ResponseKind().(*kmsg.FetchResponse)}
 	if req.Version >= 7 && req.SessionID != 0 {
 		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
 		return resp, nil, nil
@@ -65,7 +66,6 @@ func (h *Handlers) fetch(_ context.Context, r kmsg.Request) (kmsg.Response, Wait
 				return nil, ctx.Err()
 			}
 			wake = wake[:0]
-			resp.Topics = resp.Topics[:0]
 			total := h.fill(req, resp, &wake)
 			if chosen == 1 || total >= int(req.MinBytes) {
 				return resp, nil
@@ -76,7 +76,8 @@ func (h *Handlers) fetch(_ context.Context, r kmsg.Request) (kmsg.Response, Wait
 
 // fill reads every requested partition into resp and returns the bytes of
 // record data; wake collects the channels that signal new data.
-func (h *Handlers) fill(req *kmsg.FetchRequest, resp *kmsg.FetchResponse, wake *[]<-chan struct{}) int {
+func (h *Handlers) fill(req *kmsg.FetchRequest, resp *fetchResponse, wake *[]<-chan struct{}) int {
+	resp.Topics, resp.regions = resp.Topics[:0], resp.regions[:0]
 	total := 0
 	budget := int(req.MaxBytes)
 	if budget <= 0 {
@@ -85,7 +86,8 @@ func (h *Handlers) fill(req *kmsg.FetchRequest, resp *kmsg.FetchResponse, wake *
 	for _, rt := range req.Topics {
 		ot := kmsg.NewFetchResponseTopic()
 		ot.Topic, ot.TopicID = rt.Topic, rt.TopicID
-		for _, rp := range rt.Partitions {
+		regions := make([]log.Region, len(rt.Partitions))
+		for i, rp := range rt.Partitions {
 			op := kmsg.NewFetchResponseTopicPartition()
 			op.Partition = rp.Partition
 			p, ok := h.Partitions.Partition(rt.Topic, rp.Partition)
@@ -95,53 +97,46 @@ func (h *Handlers) fill(req *kmsg.FetchRequest, resp *kmsg.FetchResponse, wake *
 				continue
 			}
 			*wake = append(*wake, p.Changed())
-			n := h.fetchPartition(p, &rp, &op, min(int(rp.PartitionMaxBytes), budget-total), total == 0)
-			total += n
+			regions[i] = h.fetchPartition(p, &rp, &op, min(int(rp.PartitionMaxBytes), budget-total), total == 0)
+			total += int(regions[i].Len)
 			ot.Partitions = append(ot.Partitions, op)
 		}
 		resp.Topics = append(resp.Topics, ot)
+		resp.regions = append(resp.regions, regions)
 	}
 	return total
 }
 
-// fetchPartition fills one partition's answer. first allows exceeding
-// maxBytes with a single batch, for the first partition with data.
-func (h *Handlers) fetchPartition(p *partition.Partition, rp *kmsg.FetchRequestTopicPartition, op *kmsg.FetchResponseTopicPartition, maxBytes int, first bool) int {
+// fetchPartition fills one partition's answer and returns the region of
+// its record data (Len 0 for none). first allows exceeding maxBytes with a
+// single batch, for the first partition with data.
+func (h *Handlers) fetchPartition(p *partition.Partition, rp *kmsg.FetchRequestTopicPartition, op *kmsg.FetchResponseTopicPartition, maxBytes int, first bool) log.Region {
 	hw := p.HighWatermark()
 	op.HighWatermark, op.LastStableOffset, op.LogStartOffset = hw, p.LastStableOffset(), p.Log().LogStartOffset()
 	if rp.CurrentLeaderEpoch >= 0 {
 		switch epoch := p.LeaderEpoch(); {
 		case rp.CurrentLeaderEpoch > epoch:
 			op.ErrorCode = kerr.UnknownLeaderEpoch.Code
-			return 0
+			return log.Region{}
 		case rp.CurrentLeaderEpoch < epoch:
 			op.ErrorCode = kerr.FencedLeaderEpoch.Code
-			return 0
+			return log.Region{}
 		}
 	}
 	if rp.FetchOffset < op.LogStartOffset || rp.FetchOffset > hw {
 		op.ErrorCode = kerr.OffsetOutOfRange.Code
-		return 0
+		return log.Region{}
 	}
 	if maxBytes <= 0 && !first {
-		return 0
-	}
-	if !first {
-		maxBytes = max(maxBytes, 0)
+		return log.Region{}
 	}
 	region, err := p.Read(rp.FetchOffset, max(maxBytes, 1))
 	if err != nil {
 		op.ErrorCode = codeFor(err).Code
-		return 0
+		return log.Region{}
 	}
-	if region.Len == 0 || (!first && region.Len > int64(maxBytes)) {
-		return 0
+	if !first && region.Len > int64(maxBytes) {
+		return log.Region{}
 	}
-	b, err := region.ReadAll()
-	if err != nil {
-		op.ErrorCode = kerr.KafkaStorageError.Code
-		return 0
-	}
-	op.RecordBatches = b
-	return len(b)
+	return region
 }

@@ -4,30 +4,28 @@ import "errors"
 
 // Errors Check returns, each wrapped with the producer id, epochs and
 // sequences involved. Test with errors.Is. The broker answers the batch's
-// partition with the Kafka error code named, and appends nothing.
+// partition with the Kafka error code named and appends nothing.
+//
+// Check never answers UNKNOWN_PRODUCER_ID (59): since Kafka 2.5 (KIP-360) a
+// broker with no state for a producer accepts its batch at any sequence,
+// and so does Basket. A batch with a producer id and a negative
+// BaseSequence gets an error wrapping record.ErrInvalidRecord
+// (INVALID_RECORD, 87), as from Kafka's LogValidator.
 var (
 	// ErrOutOfOrderSequence: the batch's first sequence does not follow
 	// the producer's last one (a gap, or a retry too old to be among the
 	// retained batches), or a known producer's new epoch does not start
-	// at sequence 0. Kafka: OUT_OF_ORDER_SEQUENCE_NUMBER (45),
-	// OutOfOrderSequenceException in ProducerAppendInfo.checkSequence.
+	// at sequence 0. Kafka: OUT_OF_ORDER_SEQUENCE_NUMBER (45), from
+	// ProducerAppendInfo.checkSequence.
 	ErrOutOfOrderSequence = errors.New("out of order sequence number")
 
 	// ErrInvalidProducerEpoch: the batch carries an epoch older than the
 	// producer's current one, so it comes from a fenced (zombie)
 	// producer instance. Kafka: INVALID_PRODUCER_EPOCH (47), which since
-	// Kafka 2.7 replaces PRODUCER_FENCED in Produce responses
-	// (ProducerAppendInfo.checkProducerEpoch).
+	// Kafka 2.7 replaces PRODUCER_FENCED in Produce responses, from
+	// ProducerAppendInfo.checkProducerEpoch.
 	ErrInvalidProducerEpoch = errors.New("invalid producer epoch")
 )
-
-// Check never returns UNKNOWN_PRODUCER_ID (59): since Kafka 2.5 (KIP-360) a
-// broker with no state for a producer accepts its batch at any sequence,
-// and Basket does the same.
-//
-// A batch with a producer id and a negative first sequence is rejected with
-// an error wrapping record.ErrInvalidRecord (INVALID_RECORD, 87), as Kafka's
-// LogValidator does for batches from clients.
 
 // errCorruptSnapshot marks a snapshot file that fails its checks; Load skips
 // such a file and deletes it.

@@ -43,9 +43,10 @@ func parseSnapshotName(name string) (int64, bool) {
 // sync), so a crash leaves the old snapshot or the new one.
 //
 // Then it deletes the snapshots above offset, which describe a log that has
-// since been truncated, and all but the newest SnapshotsToKeep-1 below it.
-// WriteSnapshot reads the state; like every State method it must not run
-// concurrently with Update.
+// since been truncated, and the oldest ones below it, leaving
+// SnapshotsToKeep. An error after the new file is in place leaves extra
+// snapshots behind, which the next WriteSnapshot removes. Like every State
+// method, WriteSnapshot must not run concurrently with Update.
 func (s *State) WriteSnapshot(fs vfs.FS, dir string, offset int64) error {
 	if offset < 0 {
 		return fmt.Errorf("producer state snapshot at negative offset %d", offset)

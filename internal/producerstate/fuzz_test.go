@@ -82,6 +82,7 @@ func FuzzDecodeSnapshot(f *testing.F) {
 	f.Add(New().encode(5)[bodyOffset:], int64(5))
 	f.Fuzz(func(t *testing.T, body []byte, offset int64) {
 		b := make([]byte, bodyOffset, bodyOffset+len(body))
+		copy(b, snapshotMagic)
 		b[versionOffset+1] = snapshotVersion
 		b = reseal(append(b, body...))
 		s, err := decode(b, offset)

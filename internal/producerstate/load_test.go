@@ -80,15 +80,23 @@ func TestLoad_SnapshotPlusReplayEqualsFullReplay(t *testing.T) {
 }
 
 func TestLoad_CorruptSnapshotFallsBack(t *testing.T) {
-	corrupt := map[string]func(b []byte) []byte{
-		"bit flip":  func(b []byte) []byte { b[len(b)/2] ^= 0x10; return b },
-		"torn":      func(b []byte) []byte { return b[:len(b)-7] },
-		"empty":     func(b []byte) []byte { return nil },
-		"version 9": func(b []byte) []byte { b[1] = 9; return b },
+	corruptions := []struct {
+		name string
+		edit func(b []byte) []byte
+	}{
+		{"bit flip", func(b []byte) []byte { b[len(b)/2] ^= 0x10; return b }},
+		{"torn", func(b []byte) []byte { return b[:len(b)-7] }},
+		{"empty", func(b []byte) []byte { return nil }},
+		{"version 9", func(b []byte) []byte { b[versionOffset+1] = 9; return b }},
+		{"without magic", func(b []byte) []byte { return b[versionOffset:] }},
 	}
-	for name, edit := range corrupt {
+	for _, tc := range corruptions {
 		for _, both := range []bool{false, true} {
-			t.Run(name+map[bool]string{false: "/newest", true: "/both"}[both], func(t *testing.T) {
+			name := tc.name + "/newest"
+			if both {
+				name = tc.name + "/both"
+			}
+			t.Run(name, func(t *testing.T) {
 				fs := vfs.NewFaultFS()
 				l := newTestLog(t, fs)
 				w := newWorkload(t, l, 3)
@@ -110,7 +118,7 @@ func TestLoad_CorruptSnapshotFallsBack(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if err := vfs.WriteFileAtomic(fs, l.Path(), snapshotName(off), edit(b)); err != nil {
+					if err := vfs.WriteFileAtomic(fs, l.Path(), snapshotName(off), tc.edit(b)); err != nil {
 						t.Fatal(err)
 					}
 				}

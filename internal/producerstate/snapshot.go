@@ -10,14 +10,16 @@ import (
 // The snapshot format, version 1; docs/format/producer-snapshot.md describes
 // it byte by byte. All integers are big-endian.
 const (
+	snapshotMagic   = "BKPS" // Basket producer snapshot
 	snapshotVersion = 1
 
-	versionOffset = 0  // int16
-	crcOffset     = 2  // uint32, CRC-32C of bytes [bodyOffset:]
-	bodyOffset    = 6  // the checksummed body starts here
-	offsetOffset  = 6  // int64: the log offset the snapshot is taken at
-	countOffset   = 14 // uint32: number of producer entries
-	headerSize    = 18
+	magicOffset   = 0  // 4 bytes
+	versionOffset = 4  // int16
+	crcOffset     = 6  // uint32, CRC-32C of bytes [bodyOffset:]
+	bodyOffset    = 10 // the checksummed body starts here
+	offsetOffset  = 10 // int64: the log offset the snapshot is taken at
+	countOffset   = 18 // uint32: number of producer entries
+	headerSize    = 22
 
 	entryFixedSize = 31 // producer entry before its batches
 	batchSize      = 32
@@ -38,6 +40,7 @@ func (s *State) encode(offset int64) []byte {
 
 	be := binary.BigEndian
 	b := make([]byte, headerSize, size)
+	copy(b[magicOffset:], snapshotMagic)
 	be.PutUint16(b[versionOffset:], snapshotVersion)
 	be.PutUint64(b[offsetOffset:], uint64(offset))
 	be.PutUint32(b[countOffset:], uint32(len(ids)))
@@ -71,6 +74,9 @@ func decode(b []byte, offset int64) (*State, error) {
 	be := binary.BigEndian
 	if len(b) < headerSize {
 		return nil, corruptf("%d bytes is shorter than the %d-byte header", len(b), headerSize)
+	}
+	if string(b[magicOffset:magicOffset+len(snapshotMagic)]) != snapshotMagic {
+		return nil, corruptf("magic %q, want %q", b[magicOffset:magicOffset+len(snapshotMagic)], snapshotMagic)
 	}
 	if v := int16(be.Uint16(b[versionOffset:])); v != snapshotVersion {
 		return nil, corruptf("version %d, want %d", v, snapshotVersion)

@@ -100,6 +100,7 @@ func TestSnapshot_DecodeRejectsBadContentWithGoodCRC(t *testing.T) {
 		name string
 		edit func(b []byte) []byte
 	}{
+		{"other magic", func(b []byte) []byte { b[magicOffset] = 'K'; return b }},
 		{"version 2", func(b []byte) []byte { be.PutUint16(b[versionOffset:], 2); return b }},
 		{"offset other than the name's", func(b []byte) []byte { be.PutUint64(b[offsetOffset:], off+1); return b }},
 		{"count too high", func(b []byte) []byte { be.PutUint32(b[countOffset:], 3); return b }},

@@ -19,6 +19,12 @@ import (
 // (for fsync, for fetch data) or whose responses are queued.
 const maxInFlight = 100
 
+// partsResponse is a response that encodes itself as buffers and file
+// regions (fetch).
+type partsResponse interface {
+	Parts(correlationID int32, flexibleHeader bool) []wire.Part
+}
+
 // conn serves one client connection.
 type conn struct {
 	b      *Broker
@@ -134,6 +140,10 @@ func (c *conn) respond(correlationID int32, flexible bool, resp kmsg.Response, w
 func (c *conn) finish(slot *wire.Slot, correlationID int32, flexible bool, resp kmsg.Response) {
 	if resp == nil { // acks=0
 		slot.Drop()
+		return
+	}
+	if pr, ok := resp.(partsResponse); ok { // fetch: record data from files
+		slot.CompleteParts(pr.Parts(correlationID, flexible))
 		return
 	}
 	slot.Complete(wire.AppendResponse(nil, correlationID, flexible, resp))

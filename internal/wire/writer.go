@@ -46,7 +46,8 @@ type Responder struct {
 	closed bool
 
 	// Owned by Run.
-	vec     [][]byte    // buffers of the batch being written
+	parts   []Part      // the parts of the batch being written
+	vec     [][]byte    // one run of buffers among the parts
 	out     net.Buffers // vec as consumed by WriteTo
 	batches int         // writes issued, for tests
 }
@@ -122,17 +123,9 @@ func (r *Responder) Run(w io.Writer) error {
 			if taken == 0 {
 				break
 			}
-			if len(r.vec) > 0 {
-				r.out = r.vec
-				_, err := r.out.WriteTo(w)
-				r.batches++
-				clear(r.vec)
-				r.vec = r.vec[:0]
-				r.out = nil
-				if err != nil {
-					r.Close()
-					return err
-				}
+			if err := r.flush(w); err != nil {
+				r.Close()
+				return err
 			}
 			for range taken {
 				<-r.tokens
@@ -141,8 +134,43 @@ func (r *Responder) Run(w io.Writer) error {
 	}
 }
 
+// flush writes what takeReady collected: runs of buffers with one writev
+// each, file regions with writeRegion.
+func (r *Responder) flush(w io.Writer) error {
+	defer func() {
+		clear(r.parts)
+		r.parts = r.parts[:0]
+	}()
+	from := 0
+	for i := 0; i <= len(r.parts); i++ {
+		if i < len(r.parts) && r.parts[i].Region == nil {
+			continue
+		}
+		if i > from {
+			for _, p := range r.parts[from:i] {
+				r.vec = append(r.vec, p.Buf)
+			}
+			r.out = r.vec
+			_, err := r.out.WriteTo(w)
+			r.batches++
+			clear(r.vec)
+			r.vec, r.out = r.vec[:0], nil
+			if err != nil {
+				return err
+			}
+		}
+		if i < len(r.parts) {
+			if err := writeRegion(w, r.parts[i].Region); err != nil {
+				return err
+			}
+		}
+		from = i + 1
+	}
+	return nil
+}
+
 // takeReady removes the finished slots at the head of the queue, appends
-// the buffers of the completed ones to r.vec, and returns how many slots it
+// the parts of the completed ones to r.parts, and returns how many slots it
 // removed.
 func (r *Responder) takeReady() int {
 	r.mu.Lock()
@@ -157,9 +185,12 @@ func (r *Responder) takeReady() int {
 			break
 		}
 		if s.state == slotCompleted {
-			r.vec = append(r.vec, s.bufs...)
+			for _, b := range s.bufs {
+				r.parts = append(r.parts, Part{Buf: b})
+			}
+			r.parts = append(r.parts, s.parts...)
 		}
-		s.bufs, s.one[0] = nil, nil
+		s.bufs, s.one[0], s.parts = nil, nil, nil
 		r.queue[r.head] = nil
 		r.head = (r.head + 1) % len(r.queue)
 		r.n--
@@ -181,13 +212,14 @@ const (
 // goroutine; finishing it twice is a bug and panics. Finishing a slot of a
 // closed Responder discards the response.
 //
-// A response is a list of byte buffers written back to back. A future
-// version may let a slot carry file regions as well, so that fetch
-// responses go from the segment file to the socket with sendfile.
+// A response is a list of byte buffers written back to back, or of parts
+// that may include file regions (CompleteParts), which go from the file to
+// the socket with sendfile.
 type Slot struct {
 	r     *Responder
 	state slotState // guarded by r.mu
 	bufs  [][]byte  // guarded by r.mu
+	parts []Part    // guarded by r.mu
 	one   [1][]byte // backs bufs for Complete, saving an allocation
 }
 
@@ -202,6 +234,21 @@ func (s *Slot) Complete(b []byte) {
 // Responder owns bufs and their contents until they are written.
 func (s *Slot) CompleteBuffers(bufs [][]byte) {
 	s.finish(slotCompleted, nil, bufs)
+}
+
+// CompleteParts sets the response to parts written in order: buffers as
+// they are, file regions with sendfile when the connection is a socket and
+// the file an OS file. The parts must make one whole frame. The Responder
+// owns them until they are written; a file region whose file turns out
+// shorter than promised fails Run, which closes the connection.
+func (s *Slot) CompleteParts(parts []Part) {
+	r := s.r
+	r.mu.Lock()
+	if s.state == slotPending {
+		s.parts = parts
+	}
+	r.mu.Unlock()
+	s.finish(slotCompleted, nil, [][]byte{})
 }
 
 // Drop gives up the slot for a request that gets no response (acks=0

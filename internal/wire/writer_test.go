@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"net"
+	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -330,4 +332,55 @@ func TestResponder_ConcurrentCompletionStress(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "no leaked goroutines", func() bool { return runtime.NumGoroutine() <= before })
+}
+
+// File regions are written in place among the buffers: copied when the
+// writer is not a socket, with sendfile over a real TCP connection.
+func TestResponder_WritesFileRegionsInOrder(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "seg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteString("0123456789abcdef")
+	parts := []Part{{Buf: []byte("<")}, {Region: &FileRegion{File: f, Off: 2, Len: 5}}, {Buf: []byte("|")}, {Region: &FileRegion{File: f, Off: 10, Len: 6}}, {Buf: []byte(">")}}
+	const want = "<23456|abcdef>"
+
+	var buf lockedBuffer
+	r := NewResponder(4)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(&buf) }()
+	s, _ := r.Reserve(context.Background())
+	s.CompleteParts(parts)
+	waitFor(t, "regions written", func() bool { return len(buf.Bytes()) == len(want) })
+	r.Close()
+	<-done
+	if got := string(buf.Bytes()); got != want {
+		t.Fatalf("copied: %q, want %q", got, want)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		r := NewResponder(4)
+		go r.Run(c)
+		s, _ := r.Reserve(context.Background())
+		s.CompleteParts(parts)
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
+		t.Fatalf("sendfile: %q %v, want %q", got, err, want)
+	}
 }
