@@ -19,9 +19,10 @@ type Partition struct {
 	durable     bool // high watermark = durable offset; acks wait for fsync
 	leaderEpoch atomic.Int32
 
-	mu        sync.Mutex // the append path
-	producers *producerstate.State
-	now       func() int64 // Unix ms
+	mu         sync.Mutex // the append path
+	producers  *producerstate.State
+	snapshotAt int64        // log end offset of the last producer-state snapshot
+	now        func() int64 // Unix ms
 
 	appended atomic.Pointer[chan struct{}] // closed on append (DurabilityAsync wake-ups)
 }
@@ -38,6 +39,26 @@ func Open(l *log.Log, leaderEpoch int32, durable bool) (*Partition, error) {
 		now: func() int64 { return time.Now().UnixMilli() }}
 	p.leaderEpoch.Store(leaderEpoch)
 	return p, nil
+}
+
+// Maintain expires producers idle for longer than expirationMs
+// (producer.id.expiration.ms) and, when the log has grown since the last
+// snapshot, writes a producer-state snapshot at the log end, so a restart
+// after a crash replays only the batches since. The broker calls it
+// periodically.
+func (p *Partition) Maintain(now, expirationMs int64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.producers.ExpireIdle(now, expirationMs)
+	end := p.log.LogEndOffset()
+	if end == p.snapshotAt {
+		return nil
+	}
+	if err := p.producers.WriteSnapshot(p.log.FS(), p.log.Path(), end); err != nil {
+		return fmt.Errorf("partition %s: producer snapshot: %w", p.tp, err)
+	}
+	p.snapshotAt = end
+	return nil
 }
 
 // Close writes a producer-state snapshot at the log end, so the next Open

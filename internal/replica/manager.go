@@ -126,6 +126,22 @@ func (m *Manager) ensure(tp log.TopicPartition, id metadata.UUID, epoch int32, c
 	return nil
 }
 
+// Maintain runs each partition's periodic upkeep (producer expiry and
+// state snapshots).
+func (m *Manager) Maintain(now, producerExpirationMs int64) {
+	m.mu.RLock()
+	parts := make([]*partition.Partition, 0, len(m.parts))
+	for _, h := range m.parts {
+		parts = append(parts, h.p)
+	}
+	m.mu.RUnlock()
+	for _, p := range parts {
+		if err := p.Maintain(now, producerExpirationMs); err != nil {
+			m.logger.Error("partition upkeep", "err", err)
+		}
+	}
+}
+
 // Close snapshots every partition's producer state; call it before closing
 // the log directory.
 func (m *Manager) Close() error {

@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/basketmq/basket/internal/api"
 	"github.com/basketmq/basket/internal/controller"
 	"github.com/basketmq/basket/internal/log"
 	"github.com/basketmq/basket/internal/metadata"
+	"github.com/basketmq/basket/internal/producerstate"
 	"github.com/basketmq/basket/internal/replica"
 )
 
@@ -117,9 +119,28 @@ func Start(cfg Config) (*Broker, error) {
 		AutoCreateTopics: cfg.AutoCreateTopics, MaxMessageBytes: cfg.MaxMessageBytes,
 	}
 	ok = true
-	b.wg.Add(1)
+	b.wg.Add(2)
 	go b.accept()
+	go b.upkeep()
 	return b, nil
+}
+
+// upkeepInterval is Kafka's producer.id.expiration.check.interval.ms.
+const upkeepInterval = 10 * time.Minute
+
+// upkeep runs the partitions' periodic work until the broker closes.
+func (b *Broker) upkeep() {
+	defer b.wg.Done()
+	t := time.NewTicker(upkeepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case now := <-t.C:
+			b.replicas.Maintain(now.UnixMilli(), producerstate.DefaultProducerIDExpirationMs)
+		}
+	}
 }
 
 // advertised picks the host and port clients are told to use.
