@@ -43,13 +43,13 @@ func (c *Controller) CreateTopics(ctx context.Context, topics []CreateTopic, val
 	defer c.mu.Unlock()
 	out := make([]*Error, len(topics))
 	im := c.store.Image()
-	seen := map[string]bool{}
+	seen := map[string]string{} // normalized name -> name, for this request
 	for i, t := range topics {
 		if err := c.validateCreate(im, t, seen); err != nil {
 			out[i] = err
 			continue
 		}
-		seen[t.Name] = true
+		seen[normalize(t.Name)] = t.Name
 		if validateOnly {
 			continue
 		}
@@ -60,14 +60,18 @@ func (c *Controller) CreateTopics(ctx context.Context, topics []CreateTopic, val
 	return out
 }
 
-func (c *Controller) validateCreate(im *metadata.Image, t CreateTopic, seen map[string]bool) *Error {
+func (c *Controller) validateCreate(im *metadata.Image, t CreateTopic, seen map[string]string) *Error {
 	if err := ValidateTopicName(t.Name); err != nil {
 		return err
 	}
-	if _, exists := im.Topic(t.Name); exists || seen[t.Name] {
+	if _, exists := im.Topic(t.Name); exists || seen[normalize(t.Name)] == t.Name {
 		return errorf(kerr.TopicAlreadyExists, "topic %q already exists", t.Name)
 	}
-	if collides := c.collision(im, t.Name); collides != "" {
+	collides := c.collision(im, t.Name)
+	if other, ok := seen[normalize(t.Name)]; ok && collides == "" {
+		collides = other
+	}
+	if collides != "" {
 		return errorf(kerr.InvalidTopicException, "topic %q collides with existing topic %q: '.' and '_' are the same in metric names", t.Name, collides)
 	}
 	if t.Partitions == 0 || t.Partitions < -1 {
@@ -87,14 +91,16 @@ func (c *Controller) validateCreate(im *metadata.Image, t CreateTopic, seen map[
 // collision finds an existing topic whose name differs from name only in
 // '.' versus '_', which Kafka refuses because metric names merge them.
 func (c *Controller) collision(im *metadata.Image, name string) string {
-	norm := strings.ReplaceAll(name, ".", "_")
+	norm := normalize(name)
 	for _, t := range im.Topics() {
-		if t.Name != name && strings.ReplaceAll(t.Name, ".", "_") == norm {
+		if t.Name != name && normalize(t.Name) == norm {
 			return t.Name
 		}
 	}
 	return ""
 }
+
+func normalize(name string) string { return strings.ReplaceAll(name, ".", "_") }
 
 func (c *Controller) topicRecords(t CreateTopic) []metadata.Record {
 	n := t.Partitions
