@@ -107,14 +107,28 @@ func (m *Manager) ensure(tp log.TopicPartition, id metadata.UUID, epoch int32, c
 	}
 	l, found := m.dir.Log(tp)
 	if found {
-		if err := l.SetConfig(cfg); err != nil {
+		recorded, ok, err := readPartitionMetadata(l)
+		if err != nil {
 			return err
 		}
-	} else {
+		if ok && recorded != id { // an older topic of the same name
+			m.logger.Info("deleting the log of a previous topic with the same name", "partition", tp.String(), "old_id", recorded.String())
+			if err := m.dir.DeleteLog(tp); err != nil {
+				return err
+			}
+			found = false
+		} else if err := l.SetConfig(cfg); err != nil {
+			return err
+		}
+	}
+	if !found {
 		var err error
 		if l, err = m.dir.CreateLog(tp, cfg); err != nil {
 			return fmt.Errorf("creating %s: %w", tp, err)
 		}
+	}
+	if err := writePartitionMetadata(l, id); err != nil {
+		return err
 	}
 	p, err := partition.Open(l, epoch, m.durable)
 	if err != nil {

@@ -95,3 +95,28 @@ func TestManager_FollowsTheImage(t *testing.T) {
 		t.Fatal("orphaned log kept")
 	}
 }
+
+// A topic deleted and recreated while the broker was down: the log on disk
+// belongs to the old topic id and must not be served as the new topic's.
+func TestManager_LogOfAnOlderTopicWithTheSameNameIsDropped(t *testing.T) {
+	fs := vfs.NewFaultFS()
+	dir, _ := log.OpenDir("/d", log.Options{FS: fs})
+	m := NewManager(dir, 1, true, configFor, slog.New(slog.DiscardHandler))
+	m.Apply(topicImage(t, metadata.Empty(), "orders", metadata.NewUUID(), 1, nil))
+	p, _ := m.Partition("orders", 0)
+	batch, _ := record.AppendBatch(nil, record.BatchSpec{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1}, []record.Record{{Value: []byte("old")}}, record.CodecNone)
+	p.Append(batch)
+	m.Close()
+	dir.Close()
+
+	dir2, _ := log.OpenDir("/d", log.Options{FS: fs})
+	defer dir2.Close()
+	m2 := NewManager(dir2, 1, true, configFor, slog.New(slog.DiscardHandler))
+	if err := m2.Apply(topicImage(t, metadata.Empty(), "orders", metadata.NewUUID(), 1, nil)); err != nil {
+		t.Fatal(err)
+	}
+	p2, ok := m2.Partition("orders", 0)
+	if !ok || p2.Log().LogEndOffset() != 0 {
+		t.Fatal("the new topic was given the old topic's log")
+	}
+}
