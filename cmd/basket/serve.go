@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -98,7 +99,11 @@ func serverConfig(b *config.Broker, logger *slog.Logger) (server.Config, error) 
 	if b.String("basket.log.flush.policy") == "async" {
 		durability = log.DurabilityAsync
 	}
-	topic := func(t *metadata.Topic) config.TopicConfig { return b.ResolveTopic(t.Configs) }
+	// Topics take their defaults from the broker configuration with the
+	// dynamic broker configs on top, which the server publishes here.
+	current := new(atomic.Pointer[config.Broker])
+	current.Store(b)
+	topic := func(t *metadata.Topic) config.TopicConfig { return current.Load().ResolveTopic(t.Configs) }
 	cfg := server.Config{
 		DataDir: dirs[0], Listen: ls[0].Addr(), NodeID: b.Int("node.id"),
 		Durability: durability, AutoCreateTopics: b.Bool("auto.create.topics.enable"),
@@ -107,6 +112,8 @@ func serverConfig(b *config.Broker, logger *slog.Logger) (server.Config, error) 
 		TopicLogConfig:    func(t *metadata.Topic) log.Config { return logConfig(topic(t)) },
 		MaxMessageBytes:   func(t *metadata.Topic) int32 { return topic(t).MaxMessageBytes },
 		ValidateTopicCfgs: config.ValidateTopicConfigs,
+		BrokerConfig:      b,
+		OnBrokerConfig:    current.Store,
 		Logger:            logger,
 	}
 	if len(adv) > 0 {

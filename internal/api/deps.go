@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/basketmq/basket/internal/config"
 	"github.com/basketmq/basket/internal/controller"
 	"github.com/basketmq/basket/internal/metadata"
 	"github.com/basketmq/basket/internal/partition"
@@ -21,6 +22,9 @@ type Node struct {
 type TopicAdmin interface {
 	CreateTopics(ctx context.Context, topics []controller.CreateTopic, validateOnly bool) []*controller.Error
 	NextProducerID(ctx context.Context) (int64, error)
+	DeleteTopics(ctx context.Context, topics []controller.DeleteTopic) []controller.DeletedTopic
+	CreatePartitions(ctx context.Context, topics []controller.CreatePartitions, validateOnly bool) []*controller.Error
+	AlterConfigs(ctx context.Context, alters []controller.AlterConfigs, validateOnly bool) []*controller.Error
 }
 
 // Partitions finds the partitions this broker hosts.
@@ -40,4 +44,9 @@ type Handlers struct {
 	AutoCreateTopics bool
 	// MaxMessageBytes is a topic's max.message.bytes.
 	MaxMessageBytes func(t *metadata.Topic) int32
+	// BrokerConfig is the static broker configuration (server.properties
+	// and overrides). DescribeConfigs reports it with the dynamic broker
+	// configs of the image layered on top; AlterConfigs validates dynamic
+	// changes against it.
+	BrokerConfig *config.Broker
 }

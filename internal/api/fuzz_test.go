@@ -26,14 +26,22 @@ func FuzzDecodeRequest(f *testing.F) {
 		if !Supported(key, version) {
 			return
 		}
-		req := kmsg.RequestForKey(key)
-		req.SetVersion(version)
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		err := req.ReadFrom(body)
-		runtime.ReadMemStats(&after)
-		if grew := after.TotalAlloc - before.TotalAlloc; grew > uint64(64*len(body))+1<<20 {
-			t.Fatalf("%s v%d: %d bytes of input allocated %d bytes (err %v)", kmsg.NameForKey(key), version, len(body), grew, err)
+		// TotalAlloc counts every goroutine's allocations, so other work
+		// in the process only adds: the least of three decodes is the
+		// decoder's own cost.
+		least := ^uint64(0)
+		var err error
+		for range 3 {
+			req := kmsg.RequestForKey(key)
+			req.SetVersion(version)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			err = req.ReadFrom(body)
+			runtime.ReadMemStats(&after)
+			least = min(least, after.TotalAlloc-before.TotalAlloc)
+		}
+		if least > uint64(64*len(body))+1<<20 {
+			t.Fatalf("%s v%d: %d bytes of input allocated %d bytes (err %v)", kmsg.NameForKey(key), version, len(body), least, err)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/basketmq/basket/internal/api"
+	"github.com/basketmq/basket/internal/config"
 	"github.com/basketmq/basket/internal/controller"
 	"github.com/basketmq/basket/internal/log"
 	"github.com/basketmq/basket/internal/metadata"
@@ -36,6 +38,14 @@ type Config struct {
 	TopicLogConfig    func(*metadata.Topic) log.Config
 	MaxMessageBytes   func(*metadata.Topic) int32
 	ValidateTopicCfgs func(map[string]*string) error
+	// BrokerConfig is the static broker configuration, reported by
+	// DescribeConfigs and the base that dynamic broker configs (AlterConfigs
+	// on a broker) layer on; nil means the defaults.
+	BrokerConfig *config.Broker
+	// OnBrokerConfig, if set, receives BrokerConfig with the dynamic broker
+	// configs of the metadata layered on: at startup and after each commit
+	// that changes them, before the logs take the new topic defaults.
+	OnBrokerConfig func(*config.Broker)
 
 	Logger *slog.Logger
 }
@@ -63,6 +73,9 @@ func Start(cfg Config) (*Broker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.BrokerConfig == nil {
+		cfg.BrokerConfig, _ = config.NewBroker(map[string]string{"node.id": strconv.Itoa(int(cfg.NodeID))})
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
@@ -82,6 +95,7 @@ func Start(cfg Config) (*Broker, error) {
 		return nil, err
 	}
 	im := b.meta.Image()
+	b.publishBrokerConfig(nil, im)
 	b.data, err = log.OpenDir(cfg.DataDir, log.Options{
 		Logger: cfg.Logger, Durability: cfg.Durability, RecoveryThreads: cfg.RecoveryThreads,
 		Config: func(tp log.TopicPartition) log.Config {
@@ -98,7 +112,8 @@ func Start(cfg Config) (*Broker, error) {
 	if err := b.replicas.Apply(im); err != nil {
 		return nil, err
 	}
-	b.meta.Subscribe(func(_, next *metadata.Image) {
+	b.meta.Subscribe(func(old, next *metadata.Image) {
+		b.publishBrokerConfig(old, next)
 		if err := b.replicas.Apply(next); err != nil {
 			b.logger.Error("applying metadata", "offset", next.Offset, "err", err)
 		}
@@ -117,6 +132,7 @@ func Start(cfg Config) (*Broker, error) {
 		Node:  api.Node{ID: cfg.NodeID, Host: host, Port: port, ClusterID: mp.ClusterID},
 		Image: b.meta.Image, Admin: ctrl, Partitions: b.replicas, Logger: cfg.Logger,
 		AutoCreateTopics: cfg.AutoCreateTopics, MaxMessageBytes: cfg.MaxMessageBytes,
+		BrokerConfig: cfg.BrokerConfig,
 	}
 	ok = true
 	b.wg.Add(2)
@@ -141,6 +157,25 @@ func (b *Broker) upkeep() {
 			b.replicas.Maintain(now.UnixMilli(), producerstate.DefaultProducerIDExpirationMs)
 		}
 	}
+}
+
+// publishBrokerConfig hands OnBrokerConfig the static configuration with
+// the dynamic broker configs of next layered on, unless they are unchanged
+// since old (nil at startup).
+func (b *Broker) publishBrokerConfig(old, next *metadata.Image) {
+	if b.cfg.OnBrokerConfig == nil || b.cfg.BrokerConfig == nil {
+		return
+	}
+	self := strconv.Itoa(int(b.cfg.NodeID))
+	if old != nil && maps.Equal(old.BrokerConfigs(""), next.BrokerConfigs("")) && maps.Equal(old.BrokerConfigs(self), next.BrokerConfigs(self)) {
+		return
+	}
+	eff, err := b.cfg.BrokerConfig.WithDynamic(controller.DynamicBrokerConfigs(next, b.cfg.NodeID))
+	if err != nil {
+		b.logger.Error("dynamic broker configs do not apply; keeping the previous ones", "offset", next.Offset, "err", err)
+		return
+	}
+	b.cfg.OnBrokerConfig(eff)
 }
 
 // advertised picks the host and port clients are told to use.
