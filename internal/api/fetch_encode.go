@@ -22,7 +22,9 @@ type fetchResponse struct {
 // Parts encodes the response, size prefix and header included, as buffers
 // and file regions. It covers the versions Basket serves (4-12) and writes
 // the same bytes kmsg's AppendTo would with the regions' contents as
-// RecordBatches; no partition carries tagged fields (diverging epoch,
+// RecordBatches, except that a partition without data gets an empty record
+// set rather than a null one, as Apache Kafka sends (librdkafka reports a
+// null set as a parse failure); no partition carries tagged fields (diverging epoch,
 // current leader and snapshot id keep their defaults).
 func (r *fetchResponse) Parts(correlationID int32, flexibleHeader bool) []wire.Part {
 	v := r.Version
@@ -86,10 +88,10 @@ func (r *fetchResponse) Parts(correlationID int32, flexibleHeader bool) []wire.P
 				buf = kbin.AppendUvarint(buf, uint32(region.Len)+1)
 			case region.Len > 0:
 				buf = kbin.AppendInt32(buf, int32(region.Len))
-			case flex:
-				buf = kbin.AppendCompactNullableBytes(buf, p.RecordBatches)
+			case flex: // an empty set, never null: librdkafka rejects a null one
+				buf = kbin.AppendCompactBytes(buf, p.RecordBatches)
 			default:
-				buf = kbin.AppendNullableBytes(buf, p.RecordBatches)
+				buf = kbin.AppendBytes(buf, p.RecordBatches)
 			}
 			if region.Len > 0 {
 				cut()

@@ -67,9 +67,7 @@ func TestFetchResponse_PartsMatchKmsgEncoding(t *testing.T) {
 				it := topic
 				it.Partitions = append([]kmsg.FetchResponseTopicPartition(nil), topic.Partitions...)
 				for pi, r := range regions {
-					if r.Len > 0 {
-						it.Partitions[pi].RecordBatches = data[r.Pos : r.Pos+r.Len]
-					}
+					it.Partitions[pi].RecordBatches = data[r.Pos : r.Pos+r.Len] // empty, never nil
 				}
 				inline.Topics = append(inline.Topics, it)
 			}

@@ -110,6 +110,9 @@ func (p *Partition) Append(batch []byte) (AppendResult, error) {
 	if err != nil {
 		return AppendResult{}, err
 	}
+	if err := validateRecords(batch); err != nil {
+		return AppendResult{}, err
+	}
 	p.mu.Lock()
 	verdict, err := p.producers.Check(&h)
 	if err != nil {
@@ -132,6 +135,24 @@ func (p *Partition) Append(batch []byte) (AppendResult, error) {
 	}
 	p.wakeReaders()
 	return AppendResult{BaseOffset: info.BaseOffset, LastOffset: info.LastOffset, LogAppendTime: info.LogAppendTime, LogStartOffset: info.LogStartOffset}, nil
+}
+
+// decoders are reused across appends: decompressing reuses their buffers.
+var decoders = sync.Pool{New: func() any { return new(record.Decoder) }}
+
+func noRecord(*record.Header, *record.Record) error { return nil }
+
+// validateRecords decodes every record of a producer's batch, as Kafka's
+// LogValidator does, so that a batch whose CRC is right but whose records
+// are not — a compressed stream that does not decompress, a record count
+// that does not match, bad varints, a compression bomb — is refused
+// (CORRUPT_MESSAGE, INVALID_RECORD or MESSAGE_TOO_LARGE) instead of being
+// stored and stopping every consumer that reaches it. The decoder bounds
+// decompressed size (record.DefaultMaxDecompressedBytes).
+func validateRecords(batch []byte) error {
+	d := decoders.Get().(*record.Decoder)
+	defer decoders.Put(d)
+	return d.Records(batch, noRecord)
 }
 
 // WaitAcked returns once an appended batch may be acknowledged: when it is

@@ -12,8 +12,12 @@ import (
 )
 
 func idempotentBatch(t *testing.T, pid int64, seq int32) []byte {
+	epoch := int16(0)
+	if pid < 0 {
+		epoch = -1
+	}
 	t.Helper()
-	b, err := record.AppendBatch(nil, record.BatchSpec{ProducerID: pid, ProducerEpoch: 0, BaseSequence: seq},
+	b, err := record.AppendBatch(nil, record.BatchSpec{ProducerID: pid, ProducerEpoch: epoch, BaseSequence: seq},
 		[]record.Record{{Value: []byte("v")}, {OffsetDelta: 1, Value: []byte("w")}}, record.CodecNone)
 	if err != nil {
 		t.Fatal(err)
@@ -94,4 +98,21 @@ func countSnapshots(fs *vfs.FaultFS) int {
 		}
 	}
 	return n
+}
+
+func TestPartition_RefusesBatchWhoseRecordsDoNotDecode(t *testing.T) {
+	_, p := openPartition(t, vfs.NewFaultFS())
+	good := idempotentBatch(t, -1, -1)
+	// Claim 3 records while holding 2, and fix the CRC: only decoding the
+	// records can tell.
+	bad := append([]byte(nil), good...)
+	bad[60] = 3 // RecordsCount low byte
+	bad[26] = 2 // LastOffsetDelta low byte, so the header stays consistent
+	record.UpdateCRC(bad)
+	if _, err := p.Append(bad); !errors.Is(err, record.ErrCorrupt) && !errors.Is(err, record.ErrInvalidRecord) {
+		t.Fatalf("batch with a wrong record count: %v", err)
+	}
+	if p.Log().LogEndOffset() != 0 {
+		t.Fatal("bad batch stored")
+	}
 }

@@ -96,6 +96,10 @@ func (c *conn) request(frame []byte) bool {
 		c.logger.Warn("closing connection: unsupported request", "api", kmsg.NameForKey(key), "api_key", key, "version", version)
 		return false
 	}
+	if err := api.CheckRequest(key, version, body); err != nil {
+		c.logger.Warn("closing connection: request refused before decoding", "api", kmsg.NameForKey(key), "version", version, "err", err)
+		return false
+	}
 	req := kmsg.RequestForKey(key)
 	req.SetVersion(version)
 	if err := req.ReadFrom(body); err != nil {
