@@ -9,10 +9,12 @@ import (
 	"os/signal"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/basketmq/basket/internal/config"
+	"github.com/basketmq/basket/internal/coordinator/group"
 	"github.com/basketmq/basket/internal/log"
 	"github.com/basketmq/basket/internal/metadata"
 	"github.com/basketmq/basket/internal/server"
@@ -115,6 +117,9 @@ func serverConfig(b *config.Broker, logger *slog.Logger) (server.Config, error) 
 		BrokerConfig:      b,
 		OnBrokerConfig:    current.Store,
 		Logger:            logger,
+
+		OffsetsTopicPartitions: b.Int("offsets.topic.num.partitions"),
+		Group:                  groupConfig(b),
 	}
 	if len(adv) > 0 {
 		cfg.Advertise = adv[0].Addr()
@@ -122,8 +127,25 @@ func serverConfig(b *config.Broker, logger *slog.Logger) (server.Config, error) 
 	return cfg, nil
 }
 
-// logConfig maps a topic's configuration onto the storage engine's.
+// groupConfig is the group coordinators' configuration.
+func groupConfig(b *config.Broker) *group.Config {
+	ms := func(name string) time.Duration { return time.Duration(b.Int(name)) * time.Millisecond }
+	gc := group.DefaultConfig()
+	gc.InitialRebalanceDelay = ms("group.initial.rebalance.delay.ms")
+	gc.MinSessionTimeout = ms("group.min.session.timeout.ms")
+	gc.MaxSessionTimeout = ms("group.max.session.timeout.ms")
+	gc.MaxSize = b.Int("group.max.size")
+	gc.OffsetsRetention = time.Duration(b.Int("offsets.retention.minutes")) * time.Minute
+	return &gc
+}
+
+// logConfig maps a topic's configuration onto the storage engine's. A
+// topic whose cleanup.policy lacks "delete" (compact only, as
+// __consumer_offsets) is never trimmed by retention.ms or retention.bytes.
 func logConfig(t config.TopicConfig) log.Config {
+	if !t.Delete() {
+		t.RetentionMs, t.RetentionBytes = -1, -1
+	}
 	return log.Config{
 		SegmentBytes: int64(t.SegmentBytes), SegmentMs: t.SegmentMs, SegmentIndexBytes: int(t.SegmentIndexBytes),
 		IndexIntervalBytes: int(t.IndexIntervalBytes), RetentionMs: t.RetentionMs, RetentionBytes: t.RetentionBytes,

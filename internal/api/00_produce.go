@@ -16,7 +16,9 @@ package api
 // of the request is appended first and then all wait together, so they
 // share one group commit; TimeoutMillis bounds the wait
 // (REQUEST_TIMED_OUT). v5+ returns the log start offset; v8+ has an error
-// message field. Transactional produce is not supported yet.
+// message field. Transactional produce is not supported yet. Internal
+// topics (__consumer_offsets) are the broker's own: INVALID_TOPIC_EXCEPTION,
+// as Kafka answers.
 
 import (
 	"context"
@@ -57,6 +59,10 @@ func (h *Handlers) produce(_ context.Context, r kmsg.Request) (kmsg.Response, Wa
 			switch {
 			case !topicOK || !ok:
 				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
+				continue
+			case isInternal(rt.Topic):
+				op.ErrorCode = kerr.InvalidTopicException.Code
+				setMessage(op, "cannot append to internal topic "+rt.Topic)
 				continue
 			case req.TransactionID != nil:
 				op.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code

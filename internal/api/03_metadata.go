@@ -9,6 +9,8 @@ package api
 // the broker defaults when auto.create.topics.enable is on and the request
 // allows it (v4+ AllowAutoTopicCreation; always in v0-3); a partition whose
 // log is not open yet is LEADER_NOT_AVAILABLE. Leader epochs are v7+.
+// __consumer_offsets is marked internal (v1+); auto-created, it gets the
+// group coordinators' partition count and config.
 
 import (
 	"context"
@@ -59,6 +61,14 @@ func (h *Handlers) metadata(ctx context.Context, r kmsg.Request) (kmsg.Response,
 			mt.ErrorCode = kerr.UnknownTopicID.Code
 		case controller.ValidateTopicName(*rt.Topic) != nil:
 			mt.ErrorCode = kerr.InvalidTopicException.Code
+		case autoCreate && isInternal(*rt.Topic):
+			if h.createOffsetsTopic(ctx) {
+				if t, ok := h.Image().Topic(*rt.Topic); ok {
+					mt = h.describeTopic(t)
+					break
+				}
+			}
+			mt.ErrorCode = kerr.LeaderNotAvailable.Code
 		case autoCreate:
 			errs := h.Admin.CreateTopics(ctx, []controller.CreateTopic{{Name: *rt.Topic, Partitions: -1, ReplicationFactor: -1}}, false)
 			if errs[0] != nil && errs[0].Code != kerr.TopicAlreadyExists {
@@ -81,7 +91,7 @@ func (h *Handlers) metadata(ctx context.Context, r kmsg.Request) (kmsg.Response,
 func (h *Handlers) describeTopic(t *metadata.Topic) kmsg.MetadataResponseTopic {
 	mt := kmsg.NewMetadataResponseTopic()
 	name := t.Name
-	mt.Topic, mt.TopicID = &name, t.ID
+	mt.Topic, mt.TopicID, mt.IsInternal = &name, t.ID, isInternal(t.Name)
 	for _, p := range t.Partitions {
 		mp := kmsg.NewMetadataResponseTopicPartition()
 		mp.Partition, mp.Leader, mp.LeaderEpoch = p.Partition, p.Leader, p.LeaderEpoch

@@ -4,8 +4,11 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/basketmq/basket/internal/config"
 	"github.com/basketmq/basket/internal/controller"
+	"github.com/basketmq/basket/internal/coordinator/group"
 	"github.com/basketmq/basket/internal/metadata"
 	"github.com/basketmq/basket/internal/partition"
 )
@@ -32,6 +35,16 @@ type Partitions interface {
 	Partition(topic string, p int32) (*partition.Partition, bool)
 }
 
+// Groups runs the group coordinators, one shard per partition of
+// __consumer_offsets (coordinator/runtime).
+type Groups interface {
+	// Partitions is offsets.topic.num.partitions.
+	Partitions() int32
+	// Submit queues cmd on shard p in call order; the channel receives
+	// the answer once, after the records it wrote are durable.
+	Submit(ctx context.Context, p int32, from group.Caller, cmd func(*group.Coordinator, group.Caller) group.Result) (<-chan kmsg.Response, error)
+}
+
 // Handlers serves the APIs. Fields are set once, before serving.
 type Handlers struct {
 	Node       Node
@@ -39,6 +52,9 @@ type Handlers struct {
 	Admin      TopicAdmin
 	Partitions Partitions
 	Logger     *slog.Logger
+	// Groups serves the group APIs; nil answers them NOT_COORDINATOR
+	// (FindCoordinator: COORDINATOR_NOT_AVAILABLE).
+	Groups Groups
 
 	// AutoCreateTopics is auto.create.topics.enable.
 	AutoCreateTopics bool

@@ -16,6 +16,8 @@ import (
 	"github.com/basketmq/basket/internal/api"
 	"github.com/basketmq/basket/internal/config"
 	"github.com/basketmq/basket/internal/controller"
+	"github.com/basketmq/basket/internal/coordinator/group"
+	"github.com/basketmq/basket/internal/coordinator/runtime"
 	"github.com/basketmq/basket/internal/log"
 	"github.com/basketmq/basket/internal/metadata"
 	"github.com/basketmq/basket/internal/producerstate"
@@ -46,6 +48,14 @@ type Config struct {
 	// configs of the metadata layered on: at startup and after each commit
 	// that changes them, before the logs take the new topic defaults.
 	OnBrokerConfig func(*config.Broker)
+	// OffsetsTopicPartitions is offsets.topic.num.partitions, used when
+	// __consumer_offsets is created (on the first FindCoordinator for a
+	// group, as Kafka does); 0 means Kafka's 50. An existing topic keeps
+	// its partitions.
+	OffsetsTopicPartitions int32
+	// Group configures the group coordinators; nil means
+	// group.DefaultConfig().
+	Group *group.Config
 
 	Logger *slog.Logger
 }
@@ -57,6 +67,7 @@ type Broker struct {
 	data     *log.Dir
 	meta     *metadata.Store
 	replicas *replica.Manager
+	groups   *runtime.Runtime
 	handlers *api.Handlers
 	ln       net.Listener
 
@@ -134,6 +145,8 @@ func Start(cfg Config) (*Broker, error) {
 		AutoCreateTopics: cfg.AutoCreateTopics, MaxMessageBytes: cfg.MaxMessageBytes,
 		BrokerConfig: cfg.BrokerConfig,
 	}
+	b.groups = b.startGroups(offsetsTopicPartitions(b.meta.Image(), cfg.OffsetsTopicPartitions))
+	b.handlers.Groups = b.groups
 	ok = true
 	b.wg.Add(2)
 	go b.accept()
@@ -236,6 +249,7 @@ func (b *Broker) Close() error {
 	}
 	b.mu.Unlock()
 	b.wg.Wait()
+	b.groups.Close() // before the logs close: a shard may be writing
 	return b.closeStorage()
 }
 

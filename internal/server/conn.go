@@ -106,7 +106,11 @@ func (c *conn) request(frame []byte) bool {
 		c.logger.Warn("closing connection: request does not decode", "api", kmsg.NameForKey(key), "version", version, "err", err)
 		return false
 	}
-	resp, wait, err := c.b.handlers.Handle(c.ctx, req)
+	ctx := c.ctx
+	if key == 11 { // JoinGroup records the member's client id and host
+		ctx = api.WithClient(ctx, string(h.ClientID), clientHost(c.nc.RemoteAddr()))
+	}
+	resp, wait, err := c.b.handlers.Handle(ctx, req)
 	if err != nil {
 		if !errors.Is(err, api.ErrCloseConnection) {
 			c.logger.Warn("closing connection", "api", kmsg.NameForKey(key), "err", err)
@@ -151,4 +155,13 @@ func (c *conn) finish(slot *wire.Slot, correlationID int32, flexible bool, resp 
 		return
 	}
 	slot.Complete(wire.AppendResponse(nil, correlationID, flexible, resp))
+}
+
+// clientHost is a client's address as Kafka shows it in group
+// descriptions: "/" and the IP.
+func clientHost(addr net.Addr) string {
+	if host, _, err := net.SplitHostPort(addr.String()); err == nil {
+		return "/" + host
+	}
+	return "/" + addr.String()
 }
