@@ -374,7 +374,11 @@ func TestGroups_StaticMemberRestartCausesNoRebalance(t *testing.T) {
 	createTopic(t, adm, "static", 4)
 
 	opts := func(id string) []kgo.Opt {
-		return append(consumerOpts("statics", "static"), kgo.InstanceID(id), kgo.SessionTimeout(20*time.Second))
+		// An eager balancer: cooperative-sticky (kgo's default) follows a
+		// rebalance with a second one, which would bump the generation
+		// independently of the restart under test.
+		return append(consumerOpts("statics", "static"), kgo.InstanceID(id), kgo.SessionTimeout(20*time.Second),
+			kgo.Balancers(kgo.RangeBalancer()))
 	}
 	a := startMember(t, b, opts("a")...)
 	other := startMember(t, b, opts("b")...)
@@ -384,7 +388,21 @@ func TestGroups_StaticMemberRestartCausesNoRebalance(t *testing.T) {
 		_, gb := other.cl.GroupMetadata()
 		return ga > 0 && ga == gb
 	})
-	oldID, gen := a.cl.GroupMetadata()
+	// The group must be settled: no generation change for a full second.
+	var gen int32
+	waitUntil(t, 20*time.Second, "a settled generation", func() bool {
+		_, g := a.cl.GroupMetadata()
+		for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+			_, ga := a.cl.GroupMetadata()
+			_, gb := other.cl.GroupMetadata()
+			if ga != g || gb != g {
+				return false
+			}
+		}
+		gen = g
+		return true
+	})
+	oldID, _ := a.cl.GroupMetadata()
 
 	a.stop() // a static member does not leave on close
 	a = startMember(t, b, opts("a")...)
