@@ -27,34 +27,17 @@ func (h *Handlers) offsetFetch(ctx context.Context, r kmsg.Request) (kmsg.Respon
 			return c.OffsetFetch(from, req)
 		})
 	}
-	collect, err := h.fanOut(ctx, len(req.Groups),
-		func(i int) int32 { return h.groupShard(req.Groups[i].Group) },
-		func(items []int) groupCommand {
-			sub := *req
-			sub.Groups = nil
-			for _, i := range items {
-				sub.Groups = append(sub.Groups, req.Groups[i])
-			}
-			return func(c *group.Coordinator, from group.Caller) group.Result { return c.OffsetFetch(from, &sub) }
+	return fanOutGroups(h, ctx, req.Groups, func(g kmsg.OffsetFetchRequestGroup) string { return g.Group },
+		func(sub []kmsg.OffsetFetchRequestGroup) groupCommand {
+			s := *req
+			s.Groups = sub
+			return func(c *group.Coordinator, from group.Caller) group.Result { return c.OffsetFetch(from, &s) }
+		},
+		func(r kmsg.Response) []kmsg.OffsetFetchResponseGroup { return r.(*kmsg.OffsetFetchResponse).Groups },
+		func(g kmsg.OffsetFetchResponseGroup) string { return g.Group },
+		func(gs []kmsg.OffsetFetchResponseGroup) kmsg.Response {
+			resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
+			resp.Groups = gs
+			return resp
 		})
-	if err != nil {
-		return nil, nil, err
-	}
-	return nil, func(ctx context.Context) (kmsg.Response, error) {
-		answers, err := collect(ctx)
-		if err != nil {
-			return nil, err
-		}
-		byID := map[string]kmsg.OffsetFetchResponseGroup{}
-		for _, a := range answers {
-			for _, g := range a.(*kmsg.OffsetFetchResponse).Groups {
-				byID[g.Group] = g
-			}
-		}
-		resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
-		for _, g := range req.Groups {
-			resp.Groups = append(resp.Groups, byID[g.Group])
-		}
-		return resp, nil
-	}, nil
 }

@@ -21,34 +21,19 @@ func init() { register(15, 0, 0, 5, (*Handlers).describeGroups) }
 
 func (h *Handlers) describeGroups(ctx context.Context, r kmsg.Request) (kmsg.Response, Wait, error) {
 	req := r.(*kmsg.DescribeGroupsRequest)
-	collect, err := h.fanOut(ctx, len(req.Groups),
-		func(i int) int32 { return h.groupShard(req.Groups[i]) },
-		func(items []int) groupCommand {
-			sub := *req
-			sub.Groups = nil
-			for _, i := range items {
-				sub.Groups = append(sub.Groups, req.Groups[i])
-			}
-			return func(c *group.Coordinator, from group.Caller) group.Result { return c.DescribeGroups(from, &sub) }
+	return fanOutGroups(h, ctx, req.Groups, func(id string) string { return id },
+		func(sub []string) groupCommand {
+			s := *req
+			s.Groups = sub
+			return func(c *group.Coordinator, from group.Caller) group.Result { return c.DescribeGroups(from, &s) }
+		},
+		func(r kmsg.Response) []kmsg.DescribeGroupsResponseGroup {
+			return r.(*kmsg.DescribeGroupsResponse).Groups
+		},
+		func(g kmsg.DescribeGroupsResponseGroup) string { return g.Group },
+		func(gs []kmsg.DescribeGroupsResponseGroup) kmsg.Response {
+			resp := req.ResponseKind().(*kmsg.DescribeGroupsResponse)
+			resp.Groups = gs
+			return resp
 		})
-	if err != nil {
-		return nil, nil, err
-	}
-	return nil, func(ctx context.Context) (kmsg.Response, error) {
-		answers, err := collect(ctx)
-		if err != nil {
-			return nil, err
-		}
-		byID := map[string]kmsg.DescribeGroupsResponseGroup{}
-		for _, a := range answers {
-			for _, g := range a.(*kmsg.DescribeGroupsResponse).Groups {
-				byID[g.Group] = g
-			}
-		}
-		resp := req.ResponseKind().(*kmsg.DescribeGroupsResponse)
-		for _, id := range req.Groups {
-			resp.Groups = append(resp.Groups, byID[id])
-		}
-		return resp, nil
-	}, nil
 }

@@ -20,34 +20,17 @@ func init() { register(42, 0, 0, 2, (*Handlers).deleteGroups) }
 
 func (h *Handlers) deleteGroups(ctx context.Context, r kmsg.Request) (kmsg.Response, Wait, error) {
 	req := r.(*kmsg.DeleteGroupsRequest)
-	collect, err := h.fanOut(ctx, len(req.Groups),
-		func(i int) int32 { return h.groupShard(req.Groups[i]) },
-		func(items []int) groupCommand {
-			sub := *req
-			sub.Groups = nil
-			for _, i := range items {
-				sub.Groups = append(sub.Groups, req.Groups[i])
-			}
-			return func(c *group.Coordinator, from group.Caller) group.Result { return c.DeleteGroups(from, &sub) }
+	return fanOutGroups(h, ctx, req.Groups, func(id string) string { return id },
+		func(sub []string) groupCommand {
+			s := *req
+			s.Groups = sub
+			return func(c *group.Coordinator, from group.Caller) group.Result { return c.DeleteGroups(from, &s) }
+		},
+		func(r kmsg.Response) []kmsg.DeleteGroupsResponseGroup { return r.(*kmsg.DeleteGroupsResponse).Groups },
+		func(g kmsg.DeleteGroupsResponseGroup) string { return g.Group },
+		func(gs []kmsg.DeleteGroupsResponseGroup) kmsg.Response {
+			resp := req.ResponseKind().(*kmsg.DeleteGroupsResponse)
+			resp.Groups = gs
+			return resp
 		})
-	if err != nil {
-		return nil, nil, err
-	}
-	return nil, func(ctx context.Context) (kmsg.Response, error) {
-		answers, err := collect(ctx)
-		if err != nil {
-			return nil, err
-		}
-		byID := map[string]kmsg.DeleteGroupsResponseGroup{}
-		for _, a := range answers {
-			for _, g := range a.(*kmsg.DeleteGroupsResponse).Groups {
-				byID[g.Group] = g
-			}
-		}
-		resp := req.ResponseKind().(*kmsg.DeleteGroupsResponse)
-		for _, id := range req.Groups {
-			resp.Groups = append(resp.Groups, byID[id])
-		}
-		return resp, nil
-	}, nil
 }

@@ -162,3 +162,41 @@ func (h *Handlers) createOffsetsTopic(ctx context.Context) bool {
 	_, ok := h.Image().Topic(consumerOffsetsTopic)
 	return ok
 }
+
+// fanOutGroups serves a request batched over groups (DescribeGroups,
+// DeleteGroups, OffsetFetch v8+): each group goes to its shard, command
+// builds the shard's sub-request from its share of the groups, and the
+// groups of the shards' answers are put back in request order for respond.
+func fanOutGroups[G, A any](h *Handlers, ctx context.Context, groups []G, groupID func(G) string,
+	command func(sub []G) groupCommand, answered func(kmsg.Response) []A, answerID func(A) string,
+	respond func([]A) kmsg.Response) (kmsg.Response, Wait, error) {
+	collect, err := h.fanOut(ctx, len(groups),
+		func(i int) int32 { return h.groupShard(groupID(groups[i])) },
+		func(items []int) groupCommand {
+			sub := make([]G, 0, len(items))
+			for _, i := range items {
+				sub = append(sub, groups[i])
+			}
+			return command(sub)
+		})
+	if err != nil {
+		return nil, nil, err
+	}
+	return nil, func(ctx context.Context) (kmsg.Response, error) {
+		answers, err := collect(ctx)
+		if err != nil {
+			return nil, err
+		}
+		byID := map[string]A{}
+		for _, a := range answers {
+			for _, g := range answered(a) {
+				byID[answerID(g)] = g
+			}
+		}
+		ordered := make([]A, 0, len(groups))
+		for _, g := range groups {
+			ordered = append(ordered, byID[groupID(g)])
+		}
+		return respond(ordered), nil
+	}, nil
+}
