@@ -305,6 +305,7 @@ func TestGroups_MembersJoinAndLeaveUnderLoad(t *testing.T) {
 		{"cooperative-sticky", kgo.CooperativeStickyBalancer()},
 		{"range", kgo.RangeBalancer()},
 		{"roundrobin", kgo.RoundRobinBalancer()},
+		{"sticky", kgo.StickyBalancer()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := startBroker(t, groupConfig(t, t.TempDir()))
