@@ -106,11 +106,16 @@ type AppendResult struct {
 // offsets. Sequence errors are producerstate.ErrOutOfOrderSequence and
 // ErrInvalidProducerEpoch.
 func (p *Partition) Append(batch []byte) (AppendResult, error) {
-	h, err := record.ValidateProduce(batch)
+	// Decoding the records validates the whole batch (CRC included) once;
+	// the producer rules then need only the header.
+	if err := validateRecords(batch); err != nil {
+		return AppendResult{}, err
+	}
+	h, err := record.ParseHeader(batch)
 	if err != nil {
 		return AppendResult{}, err
 	}
-	if err := validateRecords(batch); err != nil {
+	if err := record.CheckProduce(&h); err != nil {
 		return AppendResult{}, err
 	}
 	p.mu.Lock()

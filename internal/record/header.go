@@ -140,14 +140,21 @@ func ValidateProduce(b []byte) (Header, error) {
 	if err != nil {
 		return h, err
 	}
+	return h, CheckProduce(&h)
+}
+
+// CheckProduce applies the client-batch rules of ValidateProduce to a
+// header that already passed Validate (for instance through
+// Decoder.Records), without checksumming the batch again.
+func CheckProduce(h *Header) error {
 	if h.RecordsCount < 1 || h.LastOffsetDelta != h.RecordsCount-1 {
-		return h, errorf(ErrInvalidRecord, "produced batch has %d records and last offset delta %d; want at least one record and contiguous offsets",
+		return errorf(ErrInvalidRecord, "produced batch has %d records and last offset delta %d; want at least one record and contiguous offsets",
 			h.RecordsCount, h.LastOffsetDelta)
 	}
 	if h.Attributes.Control() {
-		return h, errorf(ErrInvalidRecord, "clients may not produce control batches")
+		return errorf(ErrInvalidRecord, "clients may not produce control batches")
 	}
-	return h, nil
+	return nil
 }
 
 // SetBaseOffset rewrites BaseOffset in place. The CRC does not cover it.
