@@ -110,18 +110,20 @@ func serverConfig(b *config.Broker, logger *slog.Logger) (server.Config, error) 
 		DataDir: dirs[0], Listen: ls[0].Addr(), NodeID: b.Int("node.id"),
 		Durability: durability, AutoCreateTopics: b.Bool("auto.create.topics.enable"),
 		NumPartitions: b.Int("num.partitions"), MaxRequestBytes: b.Int("socket.request.max.bytes"),
-		RecoveryThreads:   int(b.Int("num.recovery.threads.per.data.dir")),
-		TopicLogConfig:    func(t *metadata.Topic) log.Config { return logConfig(topic(t)) },
-		MaxMessageBytes:   func(t *metadata.Topic) int32 { return topic(t).MaxMessageBytes },
-		ValidateTopicCfgs: config.ValidateTopicConfigs,
-		BrokerConfig:      b,
-		OnBrokerConfig:    current.Store,
-		Logger:            logger,
+		RecoveryThreads:        int(b.Int("num.recovery.threads.per.data.dir")),
+		RetentionCheckInterval: time.Duration(b.Long("log.retention.check.interval.ms")) * time.Millisecond,
+		CheckpointInterval:     time.Duration(b.Int("log.flush.offset.checkpoint.interval.ms")) * time.Millisecond,
+		TopicLogConfig:         func(t *metadata.Topic) log.Config { return logConfig(topic(t)) },
+		MaxMessageBytes:        func(t *metadata.Topic) int32 { return topic(t).MaxMessageBytes },
+		ValidateTopicCfgs:      config.ValidateTopicConfigs,
+		BrokerConfig:           b,
+		OnBrokerConfig:         current.Store,
+		Logger:                 logger,
 
 		OffsetsTopicPartitions: b.Int("offsets.topic.num.partitions"),
 		Group:                  groupConfig(b),
 	}
-	if len(adv) > 0 {
+	if len(adv) > 0 && adv[0].Port != 0 { // port 0: advertise the port actually bound
 		cfg.Advertise = adv[0].Addr()
 	}
 	return cfg, nil

@@ -127,3 +127,39 @@ func TestServe_RunsAndStopsCleanly(t *testing.T) {
 		t.Fatalf("no clean-shutdown marker: %v", err)
 	}
 }
+
+// --listen with port 0 takes a free port and advertises the port it bound,
+// not 0, so clients can follow the metadata.
+func TestServe_PortZeroAdvertisesBoundPort(t *testing.T) {
+	bin := buildBasket(t)
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() {
+		t.Fatal("no startup line")
+	}
+	f := strings.Fields(sc.Text())
+	addr := ""
+	for i, w := range f {
+		if w == "on" && i+1 < len(f) {
+			addr = strings.TrimSuffix(f[i+1], ",")
+		}
+	}
+	if _, port, err := net.SplitHostPort(addr); err != nil || port == "0" {
+		t.Fatalf("startup line %q names no bound port", sc.Text())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "p0", Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatalf("produce through the advertised address: %v", err)
+	}
+}

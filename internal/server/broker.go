@@ -32,14 +32,19 @@ type Config struct {
 	Advertise string // host:port clients should use; default: the listen address
 	NodeID    int32
 
-	Durability        log.Durability
-	AutoCreateTopics  bool
-	NumPartitions     int32
-	MaxRequestBytes   int32 // socket.request.max.bytes
-	RecoveryThreads   int
-	TopicLogConfig    func(*metadata.Topic) log.Config
-	MaxMessageBytes   func(*metadata.Topic) int32
-	ValidateTopicCfgs func(map[string]*string) error
+	Durability       log.Durability
+	AutoCreateTopics bool
+	NumPartitions    int32
+	MaxRequestBytes  int32 // socket.request.max.bytes
+	RecoveryThreads  int
+	// RetentionCheckInterval (log.retention.check.interval.ms) and
+	// CheckpointInterval (log.flush.offset.checkpoint.interval.ms); zero
+	// takes the log package's defaults (5 minutes, 60 seconds).
+	RetentionCheckInterval time.Duration
+	CheckpointInterval     time.Duration
+	TopicLogConfig         func(*metadata.Topic) log.Config
+	MaxMessageBytes        func(*metadata.Topic) int32
+	ValidateTopicCfgs      func(map[string]*string) error
 	// BrokerConfig is the static broker configuration, reported by
 	// DescribeConfigs and the base that dynamic broker configs (AlterConfigs
 	// on a broker) layer on; nil means the defaults.
@@ -109,6 +114,7 @@ func Start(cfg Config) (*Broker, error) {
 	b.publishBrokerConfig(nil, im)
 	b.data, err = log.OpenDir(cfg.DataDir, log.Options{
 		Logger: cfg.Logger, Durability: cfg.Durability, RecoveryThreads: cfg.RecoveryThreads,
+		RetentionCheckInterval: cfg.RetentionCheckInterval, CheckpointInterval: cfg.CheckpointInterval,
 		Config: func(tp log.TopicPartition) log.Config {
 			if t, ok := im.Topic(tp.Topic); ok {
 				return cfg.TopicLogConfig(t)
