@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -23,6 +24,7 @@ import (
 type serveFlags struct {
 	dataDir, listen, advertise, configFile string
 	overrides                              []string
+	cpuProfile                             string // pprof CPU profile, written while serving
 }
 
 func serveCommand() *cobra.Command {
@@ -50,6 +52,8 @@ Configuration uses Apache Kafka's server.properties keys, from --config FILE and
 	cmd.Flags().StringVar(&f.advertise, "advertise", "", "HOST:PORT clients should connect to (advertised.listeners)")
 	cmd.Flags().StringVar(&f.configFile, "config", "", "server.properties file")
 	cmd.Flags().StringArrayVar(&f.overrides, "override", nil, "key=value configuration, repeatable")
+	cmd.Flags().StringVar(&f.cpuProfile, "cpu-profile", "", "write a CPU profile (go tool pprof) to this file until shutdown")
+	_ = cmd.Flags().MarkHidden("cpu-profile") // for performance work, not operations
 	return cmd
 }
 
@@ -113,6 +117,7 @@ func serverConfig(b *config.Broker, logger *slog.Logger) (server.Config, error) 
 		RecoveryThreads:        int(b.Int("num.recovery.threads.per.data.dir")),
 		RetentionCheckInterval: time.Duration(b.Long("log.retention.check.interval.ms")) * time.Millisecond,
 		CheckpointInterval:     time.Duration(b.Int("log.flush.offset.checkpoint.interval.ms")) * time.Millisecond,
+		PageCacheRetainBytes:   pageCacheRetain(b.Long("basket.log.page.cache.retain.bytes")),
 		TopicLogConfig:         func(t *metadata.Topic) log.Config { return logConfig(topic(t)) },
 		MaxMessageBytes:        func(t *metadata.Topic) int32 { return topic(t).MaxMessageBytes },
 		ValidateTopicCfgs:      config.ValidateTopicConfigs,
@@ -127,6 +132,16 @@ func serverConfig(b *config.Broker, logger *slog.Logger) (server.Config, error) 
 		cfg.Advertise = adv[0].Addr()
 	}
 	return cfg, nil
+}
+
+// pageCacheRetain maps basket.log.page.cache.retain.bytes onto
+// server.Config, where zero means the default: 0 (drop everything durable)
+// becomes one byte.
+func pageCacheRetain(v int64) int64 {
+	if v == 0 {
+		return 1
+	}
+	return v
 }
 
 // groupConfig is the group coordinators' configuration.
@@ -156,6 +171,19 @@ func logConfig(t config.TopicConfig) log.Config {
 	}
 }
 
+// startCPUProfile profiles the process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	file, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(file); err != nil {
+		file.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); file.Close() }, nil
+}
+
 func serve(f serveFlags) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	bc, err := brokerConfig(f)
@@ -165,6 +193,13 @@ func serve(f serveFlags) error {
 	cfg, err := serverConfig(bc, logger)
 	if err != nil {
 		return err
+	}
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	b, err := server.Start(cfg)
 	if err != nil {

@@ -39,6 +39,9 @@ type produceWait struct {
 	out *kmsg.ProduceResponseTopicPartition
 }
 
+// produce must not refer to the request's record bytes once it returns:
+// the server hands the frame they alias to the next request (the Wait
+// reads only the response and the append results).
 func (h *Handlers) produce(_ context.Context, r kmsg.Request) (kmsg.Response, Wait, error) {
 	req := r.(*kmsg.ProduceRequest)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)

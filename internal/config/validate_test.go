@@ -70,6 +70,7 @@ var validatorCases = map[string]struct {
 	"log.flush.scheduler.interval.ms":          {good: []string{"0"}, bad: map[string]string{"-1": "at least 0"}},
 	"log.flush.offset.checkpoint.interval.ms":  {good: []string{"0"}, bad: map[string]string{"-1": "at least 0"}},
 	"basket.log.flush.policy":                  {good: []string{"sync", "async"}, bad: map[string]string{"fsync": "must be one of: sync, async"}},
+	"basket.log.page.cache.retain.bytes":       {good: []string{"-1", "0", "67108864"}, bad: map[string]string{"-2": "at least -1"}},
 	"log.cleaner.threads":                      {good: []string{"0"}, bad: map[string]string{"-1": "at least 0"}},
 	"log.cleaner.dedupe.buffer.size":           {good: []string{"0"}, bad: map[string]string{"-1": "at least 0"}},
 	"log.cleaner.io.max.bytes.per.second":      {good: []string{"1e6", "Infinity"}, bad: map[string]string{"0": "greater than 0", "NaN": "not a number", "1e400": "out of range"}},

@@ -53,7 +53,18 @@ type Options struct {
 	// Config returns the configuration of a partition found on disk at
 	// open; default DefaultConfig for every partition.
 	Config func(TopicPartition) Config
+	// PageCacheRetainBytes (basket.log.page.cache.retain.bytes) is how much
+	// of each log's newest durable data stays in the page cache after a
+	// flush: older bytes of the segment being flushed are dropped from it
+	// (posix_fadvise DONTNEED), so a broker writing gigabytes reuses the
+	// same memory instead of growing the cache, which costs far more CPU
+	// per byte. Readers of dropped data read the disk. Zero takes the
+	// default, 64 MiB; negative keeps everything (Kafka's behaviour).
+	PageCacheRetainBytes int64
 }
+
+// DefaultPageCacheRetainBytes is PageCacheRetainBytes' default.
+const DefaultPageCacheRetainBytes = 64 << 20
 
 func (o *Options) setDefaults() {
 	if o.FS == nil {
@@ -64,6 +75,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.PageCacheRetainBytes == 0 {
+		o.PageCacheRetainBytes = DefaultPageCacheRetainBytes
 	}
 	if o.RecoveryThreads <= 0 {
 		o.RecoveryThreads = runtime.GOMAXPROCS(0)

@@ -163,6 +163,19 @@ func (l *Log) Append(batch []byte, leaderEpoch int32) (AppendInfo, error) {
 	if err != nil {
 		return AppendInfo{}, err
 	}
+	return l.append(batch, h, leaderEpoch)
+}
+
+// AppendValidated is Append for a batch whose checksum and header the
+// caller has already checked with record.Validate (or a record.Decoder
+// pass, which includes it), with h the header that check returned: it
+// spares the produce path a second CRC pass over every byte. Giving it an
+// unchecked batch can write a corrupt one to the log.
+func (l *Log) AppendValidated(batch []byte, h record.Header, leaderEpoch int32) (AppendInfo, error) {
+	return l.append(batch, h, leaderEpoch)
+}
+
+func (l *Log) append(batch []byte, h record.Header, leaderEpoch int32) (AppendInfo, error) {
 	if h.Attributes.Control() && h.ProducerID < 0 {
 		return AppendInfo{}, fmt.Errorf("%w: control batch without a producer id", record.ErrInvalidRecord)
 	}
@@ -319,7 +332,7 @@ func (l *Log) flush() error {
 		if i < len(segs)-1 && !s.needsFlush() {
 			break
 		}
-		if err := s.flush(); err != nil {
+		if err := s.flush(l.owner.opts.PageCacheRetainBytes); err != nil {
 			return l.fail(err)
 		}
 	}

@@ -54,7 +54,8 @@ type segment struct {
 	flushMu     sync.Mutex
 	synced      int64 // bytes of the .log known durable
 	sealed      atomic.Bool
-	indexSynced bool // indexes written and synced after sealing
+	indexSynced bool  // indexes written and synced after sealing
+	dropped     int64 // bytes of the .log below which the page cache was dropped
 
 	// retired is set before a deleted segment is queued for closing; a
 	// flush racing with the close ignores the closed file's error.
@@ -154,14 +155,33 @@ func (s *segment) seal() error {
 
 // flush makes the segment's data durable up to its current size. For a
 // sealed segment it also writes and syncs both indexes, which recovery
-// trusts for segments below the recovery point.
-func (s *segment) flush() error {
+// trusts for segments below the recovery point. With retain ≥ 0, durable
+// data more than retain bytes behind the synced end then leaves the page
+// cache (Options.PageCacheRetainBytes).
+func (s *segment) flush(retain int64) error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
 	if err := s.flushLocked(); err != nil && !s.retired.Load() {
 		return err
 	}
+	s.dropBehind(retain)
 	return nil
+}
+
+// dropBehind drops the page cache of the durable bytes below
+// synced-retain that were not dropped before. It runs under flushMu.
+func (s *segment) dropBehind(retain int64) {
+	if retain < 0 {
+		return
+	}
+	end := s.synced - retain
+	if end <= s.dropped {
+		return
+	}
+	if d, ok := s.log.(vfs.CacheDropper); ok {
+		_ = d.DropCache(s.dropped, end-s.dropped) // advice; failure costs only memory
+	}
+	s.dropped = end
 }
 
 func (s *segment) flushLocked() error {

@@ -129,7 +129,7 @@ func (p *Partition) Append(batch []byte) (AppendResult, error) {
 		return AppendResult{BaseOffset: verdict.BaseOffset, LastOffset: verdict.LastOffset, LogAppendTime: -1,
 			LogStartOffset: p.log.LogStartOffset()}, nil
 	}
-	info, err := p.log.Append(batch, p.leaderEpoch.Load())
+	info, err := p.log.AppendValidated(batch, h, p.leaderEpoch.Load()) // validateRecords checked it
 	if err == nil {
 		appended, _ := record.ParseHeader(batch) // rewritten in place with its offsets
 		p.producers.Update(&appended, p.now())

@@ -22,6 +22,7 @@ import (
 	"github.com/basketmq/basket/internal/metadata"
 	"github.com/basketmq/basket/internal/producerstate"
 	"github.com/basketmq/basket/internal/replica"
+	"github.com/basketmq/basket/internal/wire"
 )
 
 // Config is what Start needs; package config resolves it from
@@ -42,9 +43,12 @@ type Config struct {
 	// takes the log package's defaults (5 minutes, 60 seconds).
 	RetentionCheckInterval time.Duration
 	CheckpointInterval     time.Duration
-	TopicLogConfig         func(*metadata.Topic) log.Config
-	MaxMessageBytes        func(*metadata.Topic) int32
-	ValidateTopicCfgs      func(map[string]*string) error
+	// PageCacheRetainBytes (basket.log.page.cache.retain.bytes): see
+	// log.Options.PageCacheRetainBytes; zero takes its default.
+	PageCacheRetainBytes int64
+	TopicLogConfig       func(*metadata.Topic) log.Config
+	MaxMessageBytes      func(*metadata.Topic) int32
+	ValidateTopicCfgs    func(map[string]*string) error
 	// BrokerConfig is the static broker configuration, reported by
 	// DescribeConfigs and the base that dynamic broker configs (AlterConfigs
 	// on a broker) layer on; nil means the defaults.
@@ -74,6 +78,7 @@ type Broker struct {
 	replicas *replica.Manager
 	groups   *runtime.Runtime
 	handlers *api.Handlers
+	frames   wire.BufferPool // produce frames, reused across connections
 	ln       net.Listener
 
 	ctx    context.Context
@@ -115,6 +120,7 @@ func Start(cfg Config) (*Broker, error) {
 	b.data, err = log.OpenDir(cfg.DataDir, log.Options{
 		Logger: cfg.Logger, Durability: cfg.Durability, RecoveryThreads: cfg.RecoveryThreads,
 		RetentionCheckInterval: cfg.RetentionCheckInterval, CheckpointInterval: cfg.CheckpointInterval,
+		PageCacheRetainBytes: cfg.PageCacheRetainBytes,
 		Config: func(tp log.TopicPartition) log.Config {
 			if t, ok := im.Topic(tp.Topic); ok {
 				return cfg.TopicLogConfig(t)

@@ -64,9 +64,11 @@ func (c *conn) serve() {
 		c.close()
 	}()
 	frames := wire.NewFrameReader(bufio.NewReaderSize(c.nc, 64<<10), c.b.cfg.MaxRequestBytes)
+	frames.UsePool(&c.b.frames)
 	for {
 		// Each request gets its own buffer: decoded requests alias it
-		// (produce records) while their handlers run.
+		// (produce records) while their handlers run. Produce frames go
+		// back to the broker's pool once appended (see request).
 		frame, err := frames.Next(nil)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && c.ctx.Err() == nil {
@@ -111,6 +113,13 @@ func (c *conn) request(frame []byte) bool {
 		ctx = api.WithClient(ctx, string(h.ClientID), clientHost(c.nc.RemoteAddr()))
 	}
 	resp, wait, err := c.b.handlers.Handle(ctx, req)
+	if key == 0 {
+		// Produce is done with its records once the first phase returns:
+		// they were appended (copied to the log) or refused, and neither
+		// the response nor the wait refers to them (kmsg copies strings).
+		req.(*kmsg.ProduceRequest).Topics = nil
+		c.b.frames.Put(frame)
+	}
 	if err != nil {
 		if !errors.Is(err, api.ErrCloseConnection) {
 			c.logger.Warn("closing connection", "api", kmsg.NameForKey(key), "err", err)

@@ -52,6 +52,19 @@ func (f osFile) Size() (int64, error) {
 	return fi.Size(), nil
 }
 
+// DropCache implements CacheDropper with posix_fadvise(POSIX_FADV_DONTNEED).
+func (f osFile) DropCache(off, n int64) error {
+	rc, err := f.File.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var aerr error
+	if err := rc.Control(func(fd uintptr) { aerr = unix.Fadvise(int(fd), off, n, unix.FADV_DONTNEED) }); err != nil {
+		return err
+	}
+	return aerr
+}
+
 // Sync uses fdatasync: the log never depends on mtime, and the file size
 // change that an append makes is data-sync'ed metadata. The descriptor is
 // used through SyscallConn so that a concurrent Close cannot hand its number

@@ -45,6 +45,15 @@ type File interface {
 	Sync() error
 }
 
+// CacheDropper is implemented by files whose cached pages can be dropped:
+// DropCache tells the kernel that the bytes [off, off+n) will not be read
+// soon, so their clean pages leave the page cache (posix_fadvise
+// POSIX_FADV_DONTNEED). It is advice: contents never change, dirty pages
+// are left alone, and an error only means the advice was not taken.
+type CacheDropper interface {
+	DropCache(off, n int64) error
+}
+
 // ReadFile reads a whole file.
 func ReadFile(fs FS, name string) ([]byte, error) {
 	f, err := fs.OpenFile(name, os.O_RDONLY, 0)

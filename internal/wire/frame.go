@@ -73,7 +73,7 @@ func ReadFrame(r io.Reader, max int32, buf []byte) ([]byte, error) {
 	} else {
 		prefix = make([]byte, 4)
 	}
-	return readFrame(r, max, prefix, buf)
+	return readFrame(r, max, prefix, buf, nil)
 }
 
 // FrameReader reads frames from one connection, as ReadFrame does, with a
@@ -83,6 +83,7 @@ type FrameReader struct {
 	r      io.Reader
 	max    int32
 	prefix [4]byte
+	pool   *BufferPool
 }
 
 // NewFrameReader returns a FrameReader that reads frames of at most max
@@ -91,13 +92,17 @@ func NewFrameReader(r io.Reader, max int32) *FrameReader {
 	return &FrameReader{r: r, max: max}
 }
 
+// UsePool makes Next take frame buffers from pool when buf is too small
+// and the pool has one; see BufferPool.
+func (f *FrameReader) UsePool(pool *BufferPool) { f.pool = pool }
+
 // Next reads the next frame; buf, the result and the errors are as for
 // ReadFrame.
 func (f *FrameReader) Next(buf []byte) ([]byte, error) {
-	return readFrame(f.r, f.max, f.prefix[:], buf)
+	return readFrame(f.r, f.max, f.prefix[:], buf, f.pool)
 }
 
-func readFrame(r io.Reader, max int32, prefix, buf []byte) ([]byte, error) {
+func readFrame(r io.Reader, max int32, prefix, buf []byte, pool *BufferPool) ([]byte, error) {
 	if _, err := io.ReadFull(r, prefix); err != nil {
 		return nil, err // io.EOF between frames, io.ErrUnexpectedEOF inside the prefix
 	}
@@ -110,6 +115,11 @@ func readFrame(r io.Reader, max int32, prefix, buf []byte) ([]byte, error) {
 	}
 	n := int(size)
 
+	if cap(buf) < n && pool != nil {
+		if b := pool.Get(n); b != nil {
+			buf = b
+		}
+	}
 	var frame []byte
 	switch {
 	case cap(buf) >= n:

@@ -1,0 +1,119 @@
+package log
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/basketmq/basket/internal/clock"
+	"github.com/basketmq/basket/internal/record"
+	"github.com/basketmq/basket/internal/vfs"
+)
+
+// dropRecorder wraps a file system so that .log files record the page
+// cache ranges they are asked to drop (and pass the advice on when the
+// wrapped file takes it).
+type dropRecorder struct {
+	vfs.FS
+	mu    sync.Mutex
+	drops map[string][][2]int64 // file name → [off, end) ranges in call order
+}
+
+type droppingFile struct {
+	vfs.File
+	rec *dropRecorder
+}
+
+func (r *dropRecorder) OpenFile(name string, flag int, perm os.FileMode) (vfs.File, error) {
+	f, err := r.FS.OpenFile(name, flag, perm)
+	if err != nil || !strings.HasSuffix(name, ".log") {
+		return f, err
+	}
+	return droppingFile{f, r}, nil
+}
+
+func (f droppingFile) DropCache(off, n int64) error {
+	f.rec.mu.Lock()
+	f.rec.drops[f.Name()] = append(f.rec.drops[f.Name()], [2]int64{off, off + n})
+	f.rec.mu.Unlock()
+	if d, ok := f.File.(vfs.CacheDropper); ok {
+		return d.DropCache(off, n)
+	}
+	return nil
+}
+
+func TestLog_FlushDropsPageCacheBehindRetainWindow(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		retain int64
+	}{{"retain 4 KiB", 4096}, {"retain 1 byte", 1}, {"keep everything", -1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsKinds(t, func(t *testing.T, fs vfs.FS, dir string) {
+				rec := &dropRecorder{FS: fs, drops: map[string][][2]int64{}}
+				d := openTestDir(t, rec, dir, clock.NewFake(t0), func(o *Options) { o.PageCacheRetainBytes = tc.retain })
+				l := mustCreate(t, d, "orders")
+				var batches [][]byte
+				for range 20 {
+					b := testBatch(1, 1000, t0.UnixMilli())
+					batches = append(batches, append([]byte(nil), b...))
+					info := mustAppend(t, l, b)
+					if err := l.WaitDurable(context.Background(), info.LastOffset+1); err != nil {
+						t.Fatal(err)
+					}
+				}
+				size := l.active().size.Load()
+				rec.mu.Lock()
+				var ranges [][2]int64
+				for _, r := range rec.drops {
+					ranges = append(ranges, r...)
+				}
+				rec.mu.Unlock()
+				if tc.retain < 0 {
+					if len(ranges) != 0 {
+						t.Fatalf("dropped %v with retain -1", ranges)
+					}
+					return
+				}
+				// The drops tile [0, size-retain) in order, never reaching
+				// into the retained window.
+				next := int64(0)
+				for _, r := range ranges {
+					if r[0] != next || r[1] <= r[0] {
+						t.Fatalf("drop ranges %v are not contiguous from 0", ranges)
+					}
+					next = r[1]
+				}
+				if next != size-tc.retain {
+					t.Fatalf("dropped up to %d, want %d (size %d, retain %d)", next, size-tc.retain, size, tc.retain)
+				}
+				// Dropping is advice: the data reads back unchanged.
+				for i, want := range batches {
+					got := readBatchAt(t, l, int64(i))
+					if string(got[61:]) != string(want[61:]) {
+						t.Fatalf("batch %d changed after its pages were dropped", i)
+					}
+				}
+			})
+		})
+	}
+}
+
+// readBatchAt reads the one-record batch holding offset.
+func readBatchAt(t *testing.T, l *Log, offset int64) []byte {
+	t.Helper()
+	r, err := l.Read(offset, 1)
+	if err != nil {
+		t.Fatalf("Read(%d): %v", offset, err)
+	}
+	b, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("Read(%d): %v", offset, err)
+	}
+	h, err := record.ParseHeader(b)
+	if err != nil || h.BaseOffset != offset {
+		t.Fatalf("Read(%d): header %+v, %v", offset, h, err)
+	}
+	return b[:h.Size()]
+}
