@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 )
 
 // MinFrameSize is the smallest valid request frame, not counting its size
@@ -93,7 +94,11 @@ func NewFrameReader(r io.Reader, max int32) *FrameReader {
 }
 
 // UsePool makes Next take frame buffers from pool when buf is too small
-// and the pool has one; see BufferPool.
+// and the pool has one; see BufferPool. When the pool has none, Next
+// allocates as without a pool but with a power-of-two capacity (at most
+// twice the frame, and for frames over 1 MiB at most twice the bytes
+// received so far), so that the buffer, once given back, serves the next
+// frame of the same size.
 func (f *FrameReader) UsePool(pool *BufferPool) { f.pool = pool }
 
 // Next reads the next frame; buf, the result and the errors are as for
@@ -124,10 +129,14 @@ func readFrame(r io.Reader, max int32, prefix, buf []byte, pool *BufferPool) ([]
 	switch {
 	case cap(buf) >= n:
 		frame = buf[:n]
+	case n <= eagerAllocLimit && pool != nil:
+		// A power-of-two capacity fits the pool's classes, so the buffer
+		// serves any frame up to its size when it comes back.
+		frame = make([]byte, n, 1<<bits.Len(uint(n-1)))
 	case n <= eagerAllocLimit:
 		frame = make([]byte, n)
 	default:
-		return readGrowing(r, n)
+		return readGrowing(r, n, pool != nil)
 	}
 	if _, err := io.ReadFull(r, frame); err != nil {
 		return nil, unexpected(err)
@@ -136,16 +145,22 @@ func readFrame(r io.Reader, max int32, prefix, buf []byte, pool *BufferPool) ([]
 }
 
 // readGrowing reads an n-byte frame into a buffer that starts at
-// eagerAllocLimit bytes and doubles, capped at n, each time it fills.
-func readGrowing(r io.Reader, n int) ([]byte, error) {
+// eagerAllocLimit bytes and doubles each time it fills: capped at n, or,
+// for a pool (pow2), not capped, so that its capacity stays a power of two.
+// Either way it holds at most twice the bytes received.
+func readGrowing(r io.Reader, n int, pow2 bool) ([]byte, error) {
 	frame := make([]byte, 0, eagerAllocLimit)
 	for len(frame) < n {
 		if len(frame) == cap(frame) {
-			grown := make([]byte, len(frame), min(2*cap(frame), n))
+			c := 2 * cap(frame)
+			if !pow2 {
+				c = min(c, n)
+			}
+			grown := make([]byte, len(frame), c)
 			copy(grown, frame)
 			frame = grown
 		}
-		m, err := io.ReadFull(r, frame[len(frame):cap(frame)])
+		m, err := io.ReadFull(r, frame[len(frame):min(cap(frame), n)])
 		frame = frame[:len(frame)+m]
 		if err != nil {
 			return nil, unexpected(err)

@@ -78,3 +78,34 @@ func putMany(p *BufferPool, c int) map[*byte]bool {
 	}
 	return first
 }
+
+func TestFrameReader_PooledFramesComeBackForTheNextFrameOfTheSameSize(t *testing.T) {
+	for _, size := range []int{100 << 10, 1<<20 + 1, 3<<20 + 12345} {
+		var p BufferPool
+		body := bytes.Repeat([]byte{1}, size)
+		frame := binary.BigEndian.AppendUint32(nil, uint32(size))
+		frame = append(frame, body...)
+		fr := NewFrameReader(bytes.NewReader(bytes.Repeat(frame, 40)), 8<<20)
+		fr.UsePool(&p)
+		hits := 0
+		var last []byte
+		for range 40 {
+			got, err := fr.Next(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != size || cap(got)&(cap(got)-1) != 0 || cap(got) >= 2*size {
+				t.Fatalf("size %d: frame len %d cap %d, want a power-of-two capacity below twice the size", size, len(got), cap(got))
+			}
+			if last != nil && &got[0] == &last[0] {
+				hits++
+			}
+			last = got
+			p.Put(got)
+		}
+		// Under the race detector sync.Pool drops a quarter of its puts.
+		if hits < 20 {
+			t.Fatalf("size %d: only %d of 39 frames reused the previous buffer", size, hits)
+		}
+	}
+}
