@@ -327,12 +327,13 @@ func (l *Log) flush() error {
 	segs := *l.segs.Load()
 	// Newest first: the active segment, then sealed ones until one that
 	// is already fully synced (everything older is too).
-	for i := len(segs) - 1; i >= 0; i-- {
-		s := segs[i]
-		if i < len(segs)-1 && !s.needsFlush() {
+	oldest := len(segs) - 1
+	for ; oldest >= 0; oldest-- {
+		s := segs[oldest]
+		if oldest < len(segs)-1 && !s.needsFlush() {
 			break
 		}
-		if err := s.flush(l.owner.opts.PageCacheRetainBytes); err != nil {
+		if err := s.flush(); err != nil {
 			return l.fail(err)
 		}
 	}
@@ -355,6 +356,11 @@ func (l *Log) flush() error {
 		l.broadcastDurable()
 	}
 	l.releaseWaiters(l.durableOffset.Load(), nil)
+	// With the waiters on their way, the flushed segments' old pages may
+	// leave the page cache.
+	for _, s := range segs[max(oldest, 0):] {
+		s.dropBehind(l.owner.opts.PageCacheRetainBytes)
+	}
 	return nil
 }
 

@@ -155,23 +155,26 @@ func (s *segment) seal() error {
 
 // flush makes the segment's data durable up to its current size. For a
 // sealed segment it also writes and syncs both indexes, which recovery
-// trusts for segments below the recovery point. With retain ≥ 0, durable
-// data more than retain bytes behind the synced end then leaves the page
-// cache (Options.PageCacheRetainBytes).
-func (s *segment) flush(retain int64) error {
+// trusts for segments below the recovery point.
+func (s *segment) flush() error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
 	if err := s.flushLocked(); err != nil && !s.retired.Load() {
 		return err
 	}
-	s.dropBehind(retain)
 	return nil
 }
 
-// dropBehind drops the page cache of the durable bytes below
-// synced-retain that were not dropped before. It runs under flushMu.
+// dropBehind drops from the page cache the durable bytes more than retain
+// behind the synced end that were not dropped before; retain < 0 keeps
+// everything (Options.PageCacheRetainBytes).
 func (s *segment) dropBehind(retain int64) {
 	if retain < 0 {
+		return
+	}
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	if s.retired.Load() {
 		return
 	}
 	end := s.synced - retain
