@@ -64,24 +64,35 @@ func TestLog_FlushDropsPageCacheBehindRetainWindow(t *testing.T) {
 					}
 				}
 				size := l.active().size.Load()
-				rec.mu.Lock()
-				var ranges [][2]int64
-				for _, r := range rec.drops {
-					ranges = append(ranges, r...)
+				// The flusher drops pages after it wakes the waiters.
+				ranges := func() [][2]int64 {
+					rec.mu.Lock()
+					defer rec.mu.Unlock()
+					var out [][2]int64
+					for _, r := range rec.drops {
+						out = append(out, r...)
+					}
+					return out
 				}
-				rec.mu.Unlock()
+				if tc.retain >= 0 {
+					eventually(t, "the last drop", func() bool {
+						r := ranges()
+						return len(r) > 0 && r[len(r)-1][1] == size-tc.retain
+					})
+				}
 				if tc.retain < 0 {
-					if len(ranges) != 0 {
-						t.Fatalf("dropped %v with retain -1", ranges)
+					if r := ranges(); len(r) != 0 {
+						t.Fatalf("dropped %v with retain -1", r)
 					}
 					return
 				}
 				// The drops tile [0, size-retain) in order, never reaching
 				// into the retained window.
 				next := int64(0)
-				for _, r := range ranges {
+				got := ranges()
+				for _, r := range got {
 					if r[0] != next || r[1] <= r[0] {
-						t.Fatalf("drop ranges %v are not contiguous from 0", ranges)
+						t.Fatalf("drop ranges %v are not contiguous from 0", got)
 					}
 					next = r[1]
 				}
