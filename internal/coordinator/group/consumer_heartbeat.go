@@ -29,6 +29,7 @@ func hbErr(err *kerr.Error, format string, args ...any) *hbError {
 func (c *Coordinator) ConsumerGroupHeartbeat(from Caller, req *kmsg.ConsumerGroupHeartbeatRequest, img TopicImage) Result {
 	resp := req.ResponseKind().(*kmsg.ConsumerGroupHeartbeatResponse)
 	resp.HeartbeatIntervalMillis = durationMs(c.cfg.ConsumerHeartbeatInterval)
+	req = c.staticLeaveInstance(req)
 	var e *hbError
 	if err := c.unavailable(); err != nil {
 		e = &hbError{err: err}
@@ -49,6 +50,28 @@ func (c *Coordinator) ConsumerGroupHeartbeat(from Caller, req *kmsg.ConsumerGrou
 	return c.finish(resp)
 }
 
+// staticLeaveInstance fills in the instance id of a static member's
+// temporary leave (epoch -2) sent without one, from the member's own
+// record. Kafka rejects such a leave (INVALID_REQUEST, "InstanceId can't
+// be null."), but franz-go (v1.22) sends it so; rejecting it would keep
+// the member's instance id held until its session expires, and the
+// restart KIP-848 static membership is for would reassign partitions.
+func (c *Coordinator) staticLeaveInstance(req *kmsg.ConsumerGroupHeartbeatRequest) *kmsg.ConsumerGroupHeartbeatRequest {
+	if req.MemberEpoch != leaveStaticEpoch || req.InstanceID != nil {
+		return req
+	}
+	g := c.cgroups[req.Group]
+	if g == nil {
+		return req
+	}
+	if m := g.members[req.MemberID]; m != nil && m.meta.instanceID != nil {
+		r := *req
+		r.InstanceID = m.meta.instanceID
+		return &r
+	}
+	return req
+}
+
 // validateHeartbeat checks the request's fields as Kafka does:
 // INVALID_REQUEST for missing or malformed ones, UNSUPPORTED_ASSIGNOR,
 // INVALID_REGULAR_EXPRESSION.
@@ -63,7 +86,7 @@ func (c *Coordinator) validateHeartbeat(req *kmsg.ConsumerGroupHeartbeatRequest)
 	case req.RackID != nil && *req.RackID == "":
 		return hbErr(kerr.InvalidRequest, "RackId can't be empty.")
 	case req.MemberEpoch < leaveStaticEpoch:
-		return hbErr(kerr.InvalidRequest, "MemberEpoch is %d, but must be greater than or equal to -2.", req.MemberEpoch)
+		return hbErr(kerr.InvalidRequest, "MemberEpoch is invalid.")
 	case req.MemberEpoch == leaveStaticEpoch && req.InstanceID == nil:
 		return hbErr(kerr.InvalidRequest, "InstanceId can't be null.")
 	}
