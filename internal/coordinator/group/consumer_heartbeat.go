@@ -204,11 +204,7 @@ func (c *Coordinator) consumerGroupFor(id string, create bool) (*cgroup, *hbErro
 		if cg.state != Empty || len(cg.members) > 0 {
 			return nil, hbErr(kerr.GroupIDNotFound, "Group %s is not a consumer group.", id)
 		}
-		if cg.protocolType != "" || cg.generation > 0 {
-			c.apply(groupTombstone(id))
-		} else {
-			c.removeGroup(id) // a simple group has no record of its own
-		}
+		c.apply(groupTombstone(id))
 	}
 	g := newCGroup(id)
 	c.cgroups[id] = g
