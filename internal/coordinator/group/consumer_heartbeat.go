@@ -146,15 +146,18 @@ func (c *Coordinator) consumerHeartbeat(from Caller, req *kmsg.ConsumerGroupHear
 
 	// The member's subscription.
 	var old memberMeta
-	if m != nil {
+	isNew := m == nil
+	if !isNew {
 		old = m.meta
 	}
 	meta := updatedMeta(old, from, req)
-	if m == nil || !meta.equal(&old) {
+	if isNew || !meta.equal(&old) {
 		c.apply(cgMemberRecord(g.id, memberID, &meta))
 		m = g.members[memberID]
 	}
-	bump := !equalStrings(old.topics, meta.topics) || !eqPtr(old.regex, meta.regex)
+	// A new member, or a member subscribing to something else, makes a
+	// new group epoch.
+	bump := isNew || !equalStrings(old.topics, meta.topics) || !eqPtr(old.regex, meta.regex)
 
 	// The topics the group subscribes to, as the image has them now.
 	g.resolveRegexes(img, nil)
