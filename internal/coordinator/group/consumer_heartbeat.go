@@ -45,7 +45,7 @@ func (c *Coordinator) ConsumerGroupHeartbeat(from Caller, req *kmsg.ConsumerGrou
 		if e.msg != "" {
 			resp.ErrorMessage = kmsg.StringPtr(e.msg)
 		}
-		resp.MemberID, resp.MemberEpoch, resp.Assignment = nil, 0, nil
+		resp.MemberID, resp.MemberEpoch, resp.Assignment, resp.HeartbeatIntervalMillis = nil, 0, nil, 0
 	}
 	return c.finish(resp)
 }
