@@ -367,6 +367,20 @@ func TestGroups848_ClassicAndConsumerMembersInOneGroup(t *testing.T) {
 	if err != nil || hresp.ErrorCode != kerr.GroupIDNotFound.Code {
 		t.Fatalf("KIP-848 join to a classic group: %v %v", err, kerr.ErrorForCode(hresp.ErrorCode))
 	}
+
+	// Real clients of the other protocol are refused the same way and
+	// disturb nobody: each group keeps its one member and all partitions.
+	intruder848 := startMember(t, b, opts848("classic-first", "mixed")...)
+	intruderClassic := startMember(t, b, consumerOpts("new-first", "mixed")...)
+	produceTo(t, manualProducer(t, b), "mixed", 2, 5)
+	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if !stableWith(t, adm, "classic-first", 1, 2) || !stable848(t, adm, "new-first", 1, 2) {
+			t.Fatal("a member of the other protocol changed a group")
+		}
+	}
+	if intruder848.count() != 0 || intruderClassic.count() != 0 {
+		t.Fatal("a refused member consumed")
+	}
 }
 
 func TestGroups848_AdminListDescribeDelete(t *testing.T) {
