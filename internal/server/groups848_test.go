@@ -449,3 +449,23 @@ func TestGroups848_FiftyMembersStabilise(t *testing.T) {
 		}
 	}
 }
+
+// KIP-848 SubscribedTopicRegex: franz-go's ConsumeRegex subscribes by a
+// regex the broker resolves, including topics created later.
+func TestGroups848_RegexSubscription(t *testing.T) {
+	b := startBroker(t, config848(t, t.TempDir()))
+	adm := kadm.NewClient(newClient(t, b))
+	createTopic(t, adm, "rx-a", 1)
+	createTopic(t, adm, "rx-b", 2)
+	createTopic(t, adm, "other", 1)
+	m := startMember(t, b, append(opts848("regexers", "^rx-"), kgo.ConsumeRegex())...)
+	waitUntil(t, 20*time.Second, "the rx- topics assigned", func() bool { return stable848(t, adm, "regexers", 1, 3) })
+	dgs, err := adm.DescribeConsumerGroups(ctxT(t), "regexers")
+	if err != nil || dgs["regexers"].Members[0].SubscribedTopicRegex == nil {
+		t.Fatalf("described: %+v %v", dgs["regexers"], err)
+	}
+	createTopic(t, adm, "rx-c", 1)
+	waitUntil(t, 20*time.Second, "a new matching topic assigned", func() bool { return stable848(t, adm, "regexers", 1, 4) })
+	produceTo(t, manualProducer(t, b), "rx-c", 1, 3)
+	waitUntil(t, 20*time.Second, "records of the new topic", func() bool { return len(m.records()[tp{"rx-c", 0}]) == 3 })
+}
