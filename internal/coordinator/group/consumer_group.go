@@ -133,8 +133,13 @@ func (g *cgroup) subscribedNames(skip string) map[string]struct{} {
 }
 
 // isSubscribedTo reports whether a member consumes topic (offsets of such
-// topics neither expire nor may be deleted).
+// topics neither expire nor may be deleted): by name, by a resolved regex,
+// or as the subscription metadata last recorded (which covers regexes a
+// freshly loaded group has not resolved yet).
 func (g *cgroup) isSubscribedTo(topic string) bool {
+	if _, ok := g.subscription[topic]; ok {
+		return true
+	}
 	_, ok := g.subscribedNames("")[topic]
 	return ok
 }

@@ -30,10 +30,9 @@ func (c *Coordinator) cleanupOffsets() {
 // ConsumerGroup.offsetExpirationCondition.
 func (c *Coordinator) expireConsumerOffsets(g *cgroup, now, retention int64) bool {
 	committed := c.offsets[g.id]
-	subscribed := g.subscribedNames("")
 	all := true
 	for _, t := range sortedKeys(committed) {
-		if _, ok := subscribed[t]; ok {
+		if g.isSubscribedTo(t) {
 			all = false
 			continue
 		}
