@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/basketmq/basket/internal/clock"
 )
 
@@ -109,5 +111,36 @@ func FuzzReplayConsumerRecord(f *testing.F) {
 		_ = c.Replay(Record{Key: key, Value: value})
 		c.Loaded()
 		_ = c.Tick()
+	})
+}
+
+// FuzzConsumerGroupHeartbeat runs arbitrary ConsumerGroupHeartbeat
+// requests (v0 and v1) against a group with members: every request gets
+// an answer that encodes, nothing panics, and a partition is never held
+// by two members.
+func FuzzConsumerGroupHeartbeat(f *testing.F) {
+	img := newImage(map[string]int32{"foo": 4, "bar": 2})
+	for _, m := range []*cm{newCM("g", "a", "foo"), newCM("g", "b", "foo", "bar").static("i")} {
+		req := m.req(img)
+		f.Add(int16(1), req.AppendTo(nil))
+		req.MemberEpoch = 1
+		f.Add(int16(1), req.AppendTo(nil))
+	}
+	f.Fuzz(func(t *testing.T, version int16, raw []byte) {
+		req := kmsg.NewPtrConsumerGroupHeartbeatRequest()
+		req.Version = version & 1
+		if req.ReadFrom(raw) != nil {
+			return
+		}
+		h := newHarness(t, testConfig())
+		a, b := newCM("g", "a", "foo"), newCM("g", "b", "foo", "bar").static("i")
+		h.mustHeartbeat(a, img)
+		h.mustHeartbeat(b, img)
+		h.cgHeartbeat(newCM("", "", ""), img) // an invalid one: no group
+		h.send(newCM("", "", ""), req, img)
+		h.send(newCM("", "", ""), req, img)
+		h.cgHeartbeat(a, img) // may fail: the request may have been a's
+		h.checkOwners("g")
+		h.checkOwners(req.Group)
 	})
 }
