@@ -161,15 +161,12 @@ func (g *cgroup) memberTopics(m *memberMeta) []string {
 // resolveRegexes matches the members' regexes (KIP-848
 // SubscribedTopicRegex: RE2 syntax, matching the whole topic name) against
 // the image's topics, once per image version.
-func (g *cgroup) resolveRegexes(img TopicImage, extra *string) {
+func (g *cgroup) resolveRegexes(img TopicImage) {
 	want := map[string]struct{}{}
 	for _, m := range g.members {
 		if m.meta.regex != nil {
 			want[*m.meta.regex] = struct{}{}
 		}
-	}
-	if extra != nil {
-		want[*extra] = struct{}{}
 	}
 	fresh := img.Version() != g.imageVersion
 	for re := range g.resolved {

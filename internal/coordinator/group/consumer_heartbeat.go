@@ -160,7 +160,7 @@ func (c *Coordinator) consumerHeartbeat(from Caller, req *kmsg.ConsumerGroupHear
 	bump := isNew || !equalStrings(old.topics, meta.topics) || !eqPtr(old.regex, meta.regex)
 
 	// The topics the group subscribes to, as the image has them now.
-	g.resolveRegexes(img, nil)
+	g.resolveRegexes(img)
 	if subs := g.subscriptionFor(img); !equalSubscription(subs, g.subscription) {
 		c.apply(cgSubscriptionRecord(g.id, g.epoch, subs))
 		bump = true
