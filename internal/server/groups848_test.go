@@ -469,3 +469,38 @@ func TestGroups848_RegexSubscription(t *testing.T) {
 	produceTo(t, manualProducer(t, b), "rx-c", 1, 3)
 	waitUntil(t, 20*time.Second, "records of the new topic", func() bool { return len(m.records()[tp{"rx-c", 0}]) == 3 })
 }
+
+// A group moves between the protocols offline, as when every consumer is
+// restarted with the other protocol: once the group is empty, the other
+// protocol's first member takes the group id over and resumes from the
+// committed offsets (KIP-848 upgrade and downgrade without
+// group.consumer.migration.policy's online conversion).
+func TestGroups848_OfflineUpgradeAndDowngradeKeepOffsets(t *testing.T) {
+	b := startBroker(t, config848(t, t.TempDir()))
+	prod := manualProducer(t, b)
+	adm := kadm.NewClient(prod)
+	createTopic(t, adm, "moving", 2)
+
+	phase := func(name string, opts []kgo.Opt, from int64) {
+		t.Helper()
+		produceTo(t, prod, "moving", 2, 5)
+		m := startMember(t, b, append(opts, kgo.DisableAutoCommit())...)
+		waitUntil(t, 20*time.Second, name+": 10 records", func() bool { return m.count() >= 10 })
+		for k, offs := range m.records() {
+			if len(offs) != 5 || offs[0] != from {
+				t.Fatalf("%s: %v consumed %v, want 5 from %d", name, k, offs, from)
+			}
+		}
+		if err := m.cl.CommitUncommittedOffsets(ctxT(t)); err != nil {
+			t.Fatalf("%s: commit: %v", name, err)
+		}
+		m.stop()
+	}
+	phase("classic", consumerOpts("mover", "moving"), 0)
+	phase("KIP-848", opts848("mover", "moving"), 5)
+	waitUntil(t, 10*time.Second, "the KIP-848 group empty", func() bool {
+		dgs, err := adm.DescribeConsumerGroups(ctxT(t), "mover")
+		return err == nil && dgs["mover"].State == "Empty"
+	})
+	phase("classic again", consumerOpts("mover", "moving"), 10)
+}
