@@ -184,7 +184,10 @@ func (c *Coordinator) consumerHeartbeat(from Caller, req *kmsg.ConsumerGroupHear
 	resp.MemberID = kmsg.StringPtr(m.id)
 	resp.MemberEpoch = m.cur.epoch
 	full := req.RebalanceTimeoutMillis != -1 && (req.SubscribedTopicNames != nil || req.SubscribedTopicRegex != nil) && req.Topics != nil
-	if joining || full || !before.assigned.equal(m.cur.assigned) {
+	// The assignment goes out when the member joins, when it changed, when
+	// the member sent everything (it may have lost track), and when it
+	// came with its previous epoch (it lost the answer that carried it).
+	if joining || full || !before.assigned.equal(m.cur.assigned) || req.MemberEpoch != m.cur.epoch {
 		resp.Assignment = responseAssignment(m.cur.assigned)
 	}
 	return nil

@@ -26,6 +26,15 @@ func TestConsumerGroup_LostResponseKeepsPreviousEpoch(t *testing.T) {
 	if resp := h.mustHeartbeat(&lost, img); resp.MemberEpoch != 2 || count(&lost) != 6 {
 		t.Fatalf("retry with the previous epoch: %+v owned %v", resp, lost.owned)
 	}
+	// A keepalive (no owned partitions sent) with the previous epoch gets
+	// the assignment it missed.
+	lost2 := *a
+	lost2.epoch, lost2.owned = 1, map[string][]int32{"foo": {0, 1, 2, 3}}
+	keep := lost2.req(img)
+	keep.RebalanceTimeoutMillis, keep.SubscribedTopicNames, keep.Topics = -1, nil, nil
+	if resp := h.send(&lost2, keep, img); resp.ErrorCode != 0 || resp.Assignment == nil || count(&lost2) != 6 {
+		t.Fatalf("keepalive with the previous epoch: %+v", resp)
+	}
 	stale := *a
 	stale.epoch = 1
 	stale.owned = map[string][]int32{"foo": {0, 1, 2, 3, 4, 5}, "bar": {0}}
