@@ -228,9 +228,13 @@ func (c *Coordinator) heartbeatMember(g *cgroup, req *kmsg.ConsumerGroupHeartbea
 		case joining && old == nil:
 			m = g.members[memberID]
 		case joining && old.id == memberID:
+			// The member itself rejoining (after FENCED_MEMBER_EPOCH or
+			// a lost answer): Kafka answers UNRELEASED_INSTANCE_ID until
+			// the session ends; Basket takes it back in place, as a
+			// dynamic member's rejoin.
 			m = old
 		case joining && old.cur.epoch != leaveStaticEpoch:
-			return nil, nil, hbErr(kerr.UnreleasedInstanceID, "Static member %s with instance id %s is not released yet.", old.id, *req.InstanceID)
+			return nil, nil, hbErr(kerr.UnreleasedInstanceID, "Static member %s with instance id %s cannot join the group because the instance id is owned by %s member.", memberID, *req.InstanceID, old.id)
 		case joining:
 			return nil, old, nil
 		case old == nil:
