@@ -153,6 +153,13 @@ func groupConfig(b *config.Broker) *group.Config {
 	gc.MaxSessionTimeout = ms("group.max.session.timeout.ms")
 	gc.MaxSize = b.Int("group.max.size")
 	gc.OffsetsRetention = time.Duration(b.Int("offsets.retention.minutes")) * time.Minute
+	gc.ConsumerSessionTimeout = ms("group.consumer.session.timeout.ms")
+	gc.ConsumerHeartbeatInterval = ms("group.consumer.heartbeat.interval.ms")
+	gc.ConsumerMaxSize = b.Int("group.consumer.max.size")
+	gc.ConsumerAssignors = nil
+	for _, a := range b.List("group.consumer.assignors") {
+		gc.ConsumerAssignors = append(gc.ConsumerAssignors, config.ConsumerAssignor(a))
+	}
 	return &gc
 }
 

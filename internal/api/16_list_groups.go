@@ -6,7 +6,7 @@ package api
 // id. If a shard cannot answer (still loading: COORDINATOR_LOAD_IN_PROGRESS)
 // its error is the response's, with the groups the others listed, as Kafka
 // does. v3 is flexible; v4 filters by state (KIP-518); v5 by type
-// (KIP-848), every group here being "classic".
+// (KIP-848): "classic" or "consumer" (KIP-848 groups).
 
 import (
 	"context"

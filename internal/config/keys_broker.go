@@ -127,6 +127,20 @@ var brokerDefs = []Key{
 		Doc: "Largest session timeout a consumer may ask for"},
 	{Name: "group.max.size", Type: Int, Default: maxInt32, ReadOnly: true, Validate: atLeast(1),
 		Doc: "Most members one consumer group may have"},
+	{Name: "group.consumer.session.timeout.ms", Type: Int, Default: "45000", ReadOnly: true, Validate: atLeast(1),
+		Doc: "KIP-848 consumer groups: a member that has not heartbeaten for this long is fenced"},
+	{Name: "group.consumer.heartbeat.interval.ms", Type: Int, Default: "5000", ReadOnly: true, Validate: atLeast(1),
+		Doc: "KIP-848 consumer groups: the heartbeat interval given to members"},
+	{Name: "group.consumer.max.size", Type: Int, Default: maxInt32, ReadOnly: true, Validate: atLeast(1),
+		Doc: "KIP-848 consumer groups: most members one group may have"},
+	{Name: "group.consumer.assignors", Type: List, Default: "uniform,range", ReadOnly: true,
+		Validate: func(s string) error {
+			if err := nonEmptyList(s); err != nil {
+				return err
+			}
+			return listOf("uniform", "range", uniformAssignorClass, rangeAssignorClass)(s)
+		},
+		Doc: "KIP-848 consumer groups: the server-side assignors members may choose (uniform, range, or Kafka's class names); the first is the default"},
 
 	// Transaction coordinator.
 	{Name: "transaction.max.timeout.ms", Type: Int, Default: "900000", ReadOnly: true, Validate: atLeast(1),
@@ -139,4 +153,23 @@ var brokerDefs = []Key{
 		Doc: "Replication factor of __transaction_state (Kafka: 3; set 3 in a cluster)"},
 	{Name: "transaction.state.log.min.isr", Type: Int, Default: "1", ReadOnly: true, Validate: atLeast(1),
 		Doc: "min.insync.replicas of __transaction_state (Kafka: 2)"},
+}
+
+// Kafka's class names of its server-side assignors, accepted in
+// group.consumer.assignors for "uniform" and "range".
+const (
+	uniformAssignorClass = "org.apache.kafka.coordinator.group.assignor.UniformAssignor"
+	rangeAssignorClass   = "org.apache.kafka.coordinator.group.assignor.RangeAssignor"
+)
+
+// ConsumerAssignor is the short name ("uniform", "range") of a
+// group.consumer.assignors element.
+func ConsumerAssignor(name string) string {
+	switch name {
+	case uniformAssignorClass:
+		return "uniform"
+	case rangeAssignorClass:
+		return "range"
+	}
+	return name
 }

@@ -1,14 +1,18 @@
 package group
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// groupType is what ListGroups v5+ reports for every group here.
-const groupType = "classic"
+// Group types as ListGroups v5+ reports them (KIP-848).
+const (
+	groupType         = "classic"
+	consumerGroupType = "consumer"
+)
 
 // DescribeGroups (key 15, v0-5) describes groups in request order. An
 // unknown group is reported Dead, without error before v6. Member
@@ -67,6 +71,15 @@ func (c *Coordinator) ListGroups(_ Caller, req *kmsg.ListGroupsRequest) Result {
 		lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = id, g.protocolType, g.state.String(), groupType
 		resp.Groups = append(resp.Groups, lg)
 	}
+	for _, id := range sortedKeys(c.cgroups) {
+		g := c.cgroups[id]
+		if st := g.state(); g.persisted && inFilter(states, st) && inFilter(types, consumerGroupType) {
+			lg := kmsg.NewListGroupsResponseGroup()
+			lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = id, consumerProtocolType, st, consumerGroupType
+			resp.Groups = append(resp.Groups, lg)
+		}
+	}
+	slices.SortFunc(resp.Groups, func(a, b kmsg.ListGroupsResponseGroup) int { return strings.Compare(a.Group, b.Group) })
 	return c.finish(resp)
 }
 
@@ -106,6 +119,9 @@ func (c *Coordinator) deleteGroup(id string) *kerr.Error {
 	if err := c.checkGroup(id); err != nil {
 		return err
 	}
+	if cg := c.cgroups[id]; cg != nil {
+		return c.deleteCGroup(cg)
+	}
 	g := c.groups[id]
 	switch {
 	case g == nil:
@@ -135,6 +151,13 @@ func (c *Coordinator) OffsetDelete(_ Caller, req *kmsg.OffsetDeleteRequest) Resu
 		return c.finish(resp)
 	}
 	g := c.groups[req.Group]
+	subscribed := func(topic string) bool { return g.isSubscribedTo(topic) }
+	if cg := c.cgroups[req.Group]; cg != nil {
+		// A consumer group's offsets may go for any topic no member
+		// subscribes to.
+		g = &group{id: req.Group, state: Empty}
+		subscribed = cg.isSubscribedTo
+	}
 	switch {
 	case g == nil:
 		resp.ErrorCode = kerr.GroupIDNotFound.Code
@@ -149,7 +172,7 @@ func (c *Coordinator) OffsetDelete(_ Caller, req *kmsg.OffsetDeleteRequest) Resu
 		for _, p := range t.Partitions {
 			rp := kmsg.NewOffsetDeleteResponseTopicPartition()
 			rp.Partition = p.Partition
-			if g.isSubscribedTo(t.Topic) {
+			if subscribed(t.Topic) {
 				rp.ErrorCode = kerr.GroupSubscribedToTopic.Code
 			} else if _, ok := c.offsets[req.Group][t.Topic][p.Partition]; ok {
 				c.apply(offsetTombstone(req.Group, t.Topic, p.Partition))

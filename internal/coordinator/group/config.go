@@ -45,6 +45,22 @@ type Config struct {
 	MaxPendingMembers int
 	// Rand is the source of member ids; nil means crypto/rand.
 	Rand io.Reader
+
+	// KIP-848 consumer groups (ConsumerGroupHeartbeat).
+
+	// ConsumerSessionTimeout (group.consumer.session.timeout.ms): a
+	// member that has not heartbeaten for this long is fenced.
+	ConsumerSessionTimeout time.Duration
+	// ConsumerHeartbeatInterval (group.consumer.heartbeat.interval.ms)
+	// is the heartbeat interval told to members.
+	ConsumerHeartbeatInterval time.Duration
+	// ConsumerMaxSize (group.consumer.max.size) caps the members of a
+	// consumer group; GROUP_MAX_SIZE_REACHED beyond it.
+	ConsumerMaxSize int32
+	// ConsumerAssignors (group.consumer.assignors) are the server-side
+	// assignors members may name, "uniform" and/or "range"; the first is
+	// the default.
+	ConsumerAssignors []string
 }
 
 // DefaultConfig returns Kafka's defaults.
@@ -59,5 +75,9 @@ func DefaultConfig() Config {
 		OffsetMetadataMaxBytes:        4096,
 		NewMemberJoinTimeout:          5 * time.Minute,
 		MaxPendingMembers:             10000,
+		ConsumerSessionTimeout:        45 * time.Second,
+		ConsumerHeartbeatInterval:     5 * time.Second,
+		ConsumerMaxSize:               math.MaxInt32,
+		ConsumerAssignors:             []string{assignorUniform, assignorRange},
 	}
 }

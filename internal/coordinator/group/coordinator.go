@@ -67,6 +67,7 @@ type Coordinator struct {
 	cfg     Config
 	phase   phase
 	groups  map[string]*group
+	cgroups map[string]*cgroup                     // KIP-848 consumer groups; an id is in one map at most
 	offsets map[string]map[string]map[int32]offset // group -> topic -> partition
 	timers  timers
 	seq     uint64
@@ -89,6 +90,7 @@ func New(clk clock.Clock, cfg Config) *Coordinator {
 		clk:     clk,
 		cfg:     cfg,
 		groups:  make(map[string]*group),
+		cgroups: make(map[string]*cgroup),
 		offsets: make(map[string]map[string]map[int32]offset),
 	}
 }
@@ -97,8 +99,8 @@ func New(clk clock.Clock, cfg Config) *Coordinator {
 func (c *Coordinator) Loading() bool { return c.phase == loading }
 
 // Replay applies one record of the partition while loading; it keeps no
-// reference to r. Records of other group types (KIP-848 consumer groups,
-// share and streams groups) are skipped. A record that does not decode is
+// reference to r. Records of other group types (share and streams
+// groups, KIP-848 regular expressions) are skipped. A record that does not decode is
 // an error wrapping ErrCorruptRecord and changes nothing; whether to go on
 // loading is the owner's call.
 func (c *Coordinator) Replay(r Record) error {
@@ -126,6 +128,7 @@ func (c *Coordinator) Loaded() Result {
 			c.prepareRebalance(g)
 		}
 	}
+	c.loadedConsumers()
 	c.timers.schedule(timerKey{kind: timerCleanup}, now.Add(c.cleanupInterval()))
 	return c.finish(nil)
 }
@@ -175,6 +178,10 @@ func (c *Coordinator) fire(k timerKey) {
 	if k.kind == timerCleanup {
 		c.cleanupOffsets()
 		c.timers.schedule(k, c.now().Add(c.cleanupInterval()))
+		return
+	}
+	if k.kind == timerConsumerSession || k.kind == timerConsumerRevocation {
+		c.fireConsumer(k)
 		return
 	}
 	g := c.groups[k.group]

@@ -1,10 +1,11 @@
-// Package group is the classic consumer group coordinator (JoinGroup,
-// SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch,
-// DescribeGroups, ListGroups, DeleteGroups, OffsetDelete) as a
-// deterministic state machine: Kafka's GroupMetadataManager (classic
-// groups) and OffsetMetadataManager for one __consumer_offsets partition.
-// It does no I/O, starts no goroutines and reads the time only from an
-// injected clock.Clock. KIP-848 groups are not here yet.
+// Package group is the consumer group coordinator — classic groups
+// (JoinGroup, SyncGroup, Heartbeat, LeaveGroup), KIP-848 consumer groups
+// (ConsumerGroupHeartbeat, ConsumerGroupDescribe) and what both share
+// (OffsetCommit, OffsetFetch, DescribeGroups, ListGroups, DeleteGroups,
+// OffsetDelete) — as a deterministic state machine: Kafka's
+// GroupMetadataManager and OffsetMetadataManager for one
+// __consumer_offsets partition. It does no I/O, starts no goroutines and
+// reads the time only from an injected clock.Clock.
 //
 // # Commands, records, replies
 //
@@ -93,4 +94,29 @@
 // the initial rebalance delay; rebalance and sync timeouts removing slow
 // members; v7+ protocol type and name in answers (KIP-559); commits from
 // outside any generation on Empty groups; KIP-211 offset retention.
+//
+// # KIP-848 consumer groups
+//
+// A group id is either a classic group or a consumer group. A consumer
+// group has a group epoch, bumped when a member joins or leaves or the
+// subscribed topics' metadata changes; a target assignment computed by a
+// server-side assignor (uniform, range) for an assignment epoch; and per
+// member a member epoch and a current assignment that moves towards the
+// member's target one heartbeat at a time (consumer_reconcile.go): a
+// member first revokes what it must give up, and a partition goes to its
+// new owner only once no other member owns it, so there is no
+// stop-the-world rebalance. Topic metadata comes in as a TopicImage with
+// each ConsumerGroupHeartbeat; nothing is read from outside. Members
+// subscribe by topic names or by an RE2 regex matching whole names. The
+// state is Kafka 4.0's records (types 3 to 8, consumer_record*.go) and,
+// as for classic groups, changes only when a record is replayed. Timers:
+// a member's session (group.consumer.session.timeout.ms) and, while it
+// revokes partitions, its rebalance timeout; either fences the member.
+// Static members (instance id) leaving with epoch -2 keep their
+// partitions until they return under a new member id or their session
+// ends. Members commit and fetch offsets with their member epoch
+// (STALE_MEMBER_EPOCH otherwise). Groups are not converted between the
+// protocols while they have members (Kafka's
+// group.consumer.migration.policy); an empty group of one type gives way
+// to the other.
 package group

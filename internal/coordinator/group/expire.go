@@ -17,6 +17,40 @@ func (c *Coordinator) cleanupOffsets() {
 			c.apply(groupTombstone(id))
 		}
 	}
+	for _, id := range sortedKeys(c.cgroups) {
+		if g := c.cgroups[id]; c.expireConsumerOffsets(g, now, retention) && len(g.members) == 0 && g.persisted {
+			c.deleteCGroup(g)
+		}
+	}
+}
+
+// expireConsumerOffsets is expireOffsets for a KIP-848 group: an offset
+// of a topic no member subscribes to expires offsets.retention.minutes
+// after its commit (or at its own expire timestamp), as Kafka's
+// ConsumerGroup.offsetExpirationCondition.
+func (c *Coordinator) expireConsumerOffsets(g *cgroup, now, retention int64) bool {
+	committed := c.offsets[g.id]
+	all := true
+	for _, t := range sortedKeys(committed) {
+		if g.isSubscribedTo(t) {
+			all = false
+			continue
+		}
+		parts := committed[t]
+		for _, p := range sortedPartitions(parts) {
+			o := parts[p]
+			expired := now-o.commitTime >= retention
+			if o.expireTime >= 0 {
+				expired = now >= o.expireTime
+			}
+			if expired {
+				c.apply(offsetTombstone(g.id, t, p))
+			} else {
+				all = false
+			}
+		}
+	}
+	return all
 }
 
 // expireOffsets writes tombstones for g's expired offsets and reports

@@ -22,6 +22,17 @@ func (c *Coordinator) JoinGroup(from Caller, req *kmsg.JoinGroupRequest) Result 
 	if st < c.cfg.MinSessionTimeout || st > c.cfg.MaxSessionTimeout {
 		return c.finish(joinError(req.Version, kerr.InvalidSessionTimeout, req.MemberID))
 	}
+	if cg := c.cgroups[req.Group]; cg != nil {
+		// A KIP-848 group: Basket takes no classic members into it
+		// (Kafka 4.0 can, as a migration step). An empty one gives way to
+		// a classic group, as in Kafka; its offsets stay.
+		if len(cg.members) > 0 {
+			return c.finish(joinError(req.Version, kerr.InconsistentGroupProtocol, req.MemberID))
+		}
+		for _, r := range consumerTombstones(cg.id) {
+			c.apply(r)
+		}
+	}
 	g := c.groups[req.Group]
 	if g == nil {
 		if req.MemberID != "" {

@@ -16,7 +16,9 @@ func (c *Coordinator) OffsetCommit(_ Caller, req *kmsg.OffsetCommitRequest) Resu
 	resp.Version = req.Version
 	err := c.checkGroup(req.Group)
 	g := c.groups[req.Group]
-	if err == nil {
+	if cg := c.cgroups[req.Group]; err == nil && cg != nil {
+		err = validateConsumerCommit(cg, req)
+	} else if err == nil {
 		err = c.validateCommit(g, req)
 	}
 	if err == nil && g != nil && (g.state == Stable || g.state == PreparingRebalance) {
@@ -97,6 +99,12 @@ func (c *Coordinator) OffsetFetch(_ Caller, req *kmsg.OffsetFetchRequest) Result
 	resp.Version = req.Version
 	if req.Version >= 8 {
 		for _, rg := range req.Groups {
+			if err := c.validateConsumerFetch(rg); err != nil {
+				fg := kmsg.NewOffsetFetchResponseGroup()
+				fg.Group, fg.ErrorCode = rg.Group, err.Code
+				resp.Groups = append(resp.Groups, fg)
+				continue
+			}
 			resp.Groups = append(resp.Groups, c.fetchGroup(rg.Group, rg.Topics))
 		}
 		return c.finish(resp)
@@ -142,7 +150,7 @@ func (c *Coordinator) fetchGroup(id string, topics []kmsg.OffsetFetchRequestGrou
 		return fg
 	}
 	var committed map[string]map[int32]offset
-	if c.groups[id] != nil {
+	if c.groups[id] != nil || c.cgroups[id] != nil {
 		committed = c.offsets[id]
 	}
 	if topics != nil {

@@ -31,7 +31,7 @@ func (c *Coordinator) replay(r Record) error {
 		if err != nil {
 			return err
 		}
-		if c.groups[k.Group] == nil {
+		if c.groups[k.Group] == nil && c.cgroups[k.Group] == nil {
 			// Offsets committed outside any membership (assign-mode
 			// consumers, admin tools) make a "simple" group: Empty, with
 			// no protocol type.
@@ -54,6 +54,9 @@ func (c *Coordinator) replay(r Record) error {
 		}
 		c.replayGroup(k.Group, &v)
 		return nil
+	case consumerGroupMetadataType, consumerGroupPartitionMetadataType, consumerGroupMemberMetadataType,
+		consumerGroupTargetMetadataType, consumerGroupTargetMemberType, consumerGroupCurrentAssignmentType:
+		return c.replayConsumer(r)
 	default:
 		return nil // other group types' records
 	}

@@ -134,7 +134,7 @@ func TestReplay_OlderKafkaFormats(t *testing.T) {
 	records := []Record{
 		{Key: groupKey("g"), Value: gv.AppendTo(nil)},
 		{Key: ok.AppendTo(nil), Value: ov.AppendTo(nil)},
-		{Key: []byte{0, 3, 0, 1, 'x'}, Value: []byte{0, 0}}, // a KIP-848 record: skipped
+		{Key: []byte{0, 9, 0, 1, 'x'}, Value: []byte{0, 0}}, // a share group record: skipped
 	}
 	c := replayAll(t, h, records)
 	g := c.groups["g"]

@@ -21,6 +21,12 @@ const (
 	timerSync
 	// timerCleanup is the periodic offsets retention check.
 	timerCleanup
+	// timerConsumerSession is a KIP-848 member's session deadline
+	// (group.consumer.session.timeout.ms).
+	timerConsumerSession
+	// timerConsumerRevocation is a KIP-848 member's deadline to revoke
+	// partitions (its rebalance timeout).
+	timerConsumerRevocation
 )
 
 // timerKey names one deadline. Scheduling a key that is already scheduled
