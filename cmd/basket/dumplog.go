@@ -190,12 +190,12 @@ type dumpedBatch struct {
 }
 
 type dumpedRecord struct {
-	Offset    int64        `json:"offset"`
-	Timestamp int64        `json:"timestamp"`
-	KeySize   int64        `json:"key_size"`
-	ValueSize int64        `json:"value_size"`
-	Sequence  int32        `json:"sequence"`
-	Control   string       `json:"control,omitempty"`
+	Offset      int64        `json:"offset"`
+	Timestamp   int64        `json:"timestamp"`
+	KeySize     int64        `json:"key_size"`
+	ValueSize   int64        `json:"value_size"`
+	Sequence    int32        `json:"sequence"`
+	Control     string       `json:"control,omitempty"`
 	Key         *string      `json:"key,omitempty"`
 	KeyBase64   bool         `json:"key_base64,omitempty"`
 	Value       *string      `json:"value,omitempty"`

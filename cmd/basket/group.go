@@ -77,32 +77,32 @@ func groupListCommand(c *conn) *cobra.Command {
 
 // describedGroup is what `group describe` prints for one group.
 type describedGroup struct {
-	Group        string            `json:"group"`
-	State        string            `json:"state"`
-	ProtocolType string            `json:"protocol_type"`
-	Protocol     string            `json:"protocol"`
-	Coordinator  int32             `json:"coordinator"`
-	Members      []groupMember     `json:"members"`
-	Offsets      []groupPartition  `json:"offsets"`
-	TotalLag     int64             `json:"total_lag"`
+	Group        string           `json:"group"`
+	State        string           `json:"state"`
+	ProtocolType string           `json:"protocol_type"`
+	Protocol     string           `json:"protocol"`
+	Coordinator  int32            `json:"coordinator"`
+	Members      []groupMember    `json:"members"`
+	Offsets      []groupPartition `json:"offsets"`
+	TotalLag     int64            `json:"total_lag"`
 }
 
 type groupMember struct {
-	MemberID   string          `json:"member_id"`
-	InstanceID *string         `json:"instance_id"`
-	ClientID   string          `json:"client_id"`
-	ClientHost string          `json:"client_host"`
+	MemberID   string             `json:"member_id"`
+	InstanceID *string            `json:"instance_id"`
+	ClientID   string             `json:"client_id"`
+	ClientHost string             `json:"client_host"`
 	Assigned   map[string][]int32 `json:"assigned"`
 }
 
 type groupPartition struct {
-	Topic         string `json:"topic"`
-	Partition     int32  `json:"partition"`
-	CommitOffset  int64  `json:"committed_offset"`
-	LogEndOffset  int64  `json:"log_end_offset"`
-	Lag           int64  `json:"lag"`
-	MemberID      string `json:"member_id"`
-	Error         string `json:"error,omitempty"`
+	Topic        string `json:"topic"`
+	Partition    int32  `json:"partition"`
+	CommitOffset int64  `json:"committed_offset"`
+	LogEndOffset int64  `json:"log_end_offset"`
+	Lag          int64  `json:"lag"`
+	MemberID     string `json:"member_id"`
+	Error        string `json:"error,omitempty"`
 }
 
 func describeGroup(ctx context.Context, adm *kadm.Client, name string) (describedGroup, error) {

@@ -183,9 +183,9 @@ func topicListCommand(c *conn) *cobra.Command {
 
 // describedTopic is what `topic describe` prints for one topic.
 type describedTopic struct {
-	Topic      string              `json:"topic"`
-	ID         string              `json:"id"`
-	Internal   bool                `json:"internal"`
+	Topic      string               `json:"topic"`
+	ID         string               `json:"id"`
+	Internal   bool                 `json:"internal"`
 	Partitions []describedPartition `json:"partitions"`
 	// Configs are the topic's configs whose source is not the default.
 	Configs []describedConfig `json:"configs"`

@@ -50,10 +50,10 @@ func topicDeleteCommand(c *conn) *cobra.Command {
 func topicAddPartitionsCommand(c *conn) *cobra.Command {
 	var to int
 	cmd := &cobra.Command{
-		Use:   "add-partitions NAME --to N",
-		Short: "Grow a topic to N partitions (partitions are never removed)",
+		Use:     "add-partitions NAME --to N",
+		Short:   "Grow a topic to N partitions (partitions are never removed)",
 		Example: `  basket topic add-partitions orders --to 12`,
-		Args: cobra.ExactArgs(1),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if to <= 0 {
 				return fmt.Errorf("--to must be a positive partition count, got %d", to)
