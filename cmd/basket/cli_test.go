@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,3 +139,6 @@ func golden(t *testing.T, name, got string) {
 }
 
 var _ = io.Discard
+
+
+func sortStrings(s []string) { slices.Sort(s) }
