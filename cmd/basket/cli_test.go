@@ -140,5 +140,4 @@ func golden(t *testing.T, name, got string) {
 
 var _ = io.Discard
 
-
 func sortStrings(s []string) { slices.Sort(s) }
