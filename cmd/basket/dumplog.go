@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/basketmq/basket/internal/log"
+	"github.com/basketmq/basket/internal/producerstate"
 	"github.com/basketmq/basket/internal/record"
 )
 
@@ -21,12 +22,14 @@ func dumpLogCommand() *cobra.Command {
 	var d dumper
 	cmd := &cobra.Command{
 		Use:   "dump-log PATH...",
-		Short: "Decode segment, index and time-index files of a data directory",
+		Short: "Decode segment, index, time-index and producer snapshot files of a data directory",
 		Long: `Decode the files of a partition directory, as kafka-dump-log.sh does: a
 segment (.log) is printed batch by batch (offsets, timestamps, producer id,
 epoch and sequence, codec, CRC check) with one line per record; an offset index
 (.index) entry by entry as offset and position; a time index (.timeindex) as
-timestamp and offset. A PATH that is a directory dumps every such file in it.
+timestamp and offset; a producer state snapshot (.snapshot) producer by
+producer with its latest batches. A PATH that is a directory dumps every such
+file in it.
 
 --print-data adds each record's key, value and headers. --format json prints
 one JSON object per batch or index entry, per line. A file that ends inside a
@@ -79,13 +82,13 @@ func (d *dumper) dumpPath(path string) error {
 	}
 	var names []string
 	for _, e := range entries {
-		if _, kind, ok := log.ParseFileName(e.Name()); ok && !e.IsDir() && (kind == "log" || kind == "index" || kind == "timeindex") {
+		if _, kind, ok := log.ParseFileName(e.Name()); ok && !e.IsDir() && dumpKinds[kind] {
 			names = append(names, e.Name())
 		}
 	}
 	sort.Strings(names)
 	if len(names) == 0 {
-		return fmt.Errorf("%s: no .log, .index or .timeindex files", path)
+		return fmt.Errorf("%s: no .log, .index, .timeindex or .snapshot files", path)
 	}
 	var errs []error
 	for _, n := range names {
@@ -99,7 +102,7 @@ func (d *dumper) dumpPath(path string) error {
 func (d *dumper) dumpFile(path string) error {
 	base, kind, ok := log.ParseFileName(filepath.Base(path))
 	if !ok {
-		return fmt.Errorf("%s: not a segment file (want NNNNNNNNNNNNNNNNNNNN.log, .index or .timeindex)", path)
+		return fmt.Errorf("%s: not a segment file (want NNNNNNNNNNNNNNNNNNNN.log, .index, .timeindex or .snapshot)", path)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -116,21 +119,24 @@ func (d *dumper) dumpFile(path string) error {
 	switch kind {
 	case "log":
 		err = d.dumpSegment(f, fi.Size())
-	case "index", "timeindex":
+	case "index", "timeindex", "snapshot":
 		if fi.Size() > 1<<30 {
-			return fmt.Errorf("%s: %d bytes is too large for an index", path, fi.Size())
+			return fmt.Errorf("%s: %d bytes is too large for an .%s file", path, fi.Size(), kind)
 		}
 		b, rerr := io.ReadAll(f)
 		if rerr != nil {
 			return rerr
 		}
-		if kind == "index" {
+		switch kind {
+		case "index":
 			err = d.dumpIndex(b, base)
-		} else {
+		case "timeindex":
 			err = d.dumpTimeIndex(b, base)
+		default:
+			err = d.dumpSnapshot(b, base)
 		}
 	default:
-		return fmt.Errorf("%s: cannot decode .%s files (only .log, .index and .timeindex)", path, kind)
+		return fmt.Errorf("%s: cannot decode .%s files (only .log, .index, .timeindex and .snapshot)", path, kind)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -162,6 +168,51 @@ func (d *dumper) dumpTimeIndex(b []byte, base int64) error {
 		}
 	}
 	return err
+}
+
+// dumpKinds are the files dump-log decodes.
+var dumpKinds = map[string]bool{"log": true, "index": true, "timeindex": true, "snapshot": true}
+
+// dumpedProducer is one producer of a .snapshot file in JSON output.
+type dumpedProducer struct {
+	ProducerID            int64                 `json:"producer_id"`
+	ProducerEpoch         int16                 `json:"producer_epoch"`
+	LastUpdateMs          int64                 `json:"last_update_ms"`
+	CoordinatorEpoch      int32                 `json:"coordinator_epoch"`
+	CurrentTxnFirstOffset int64                 `json:"current_txn_first_offset"`
+	Batches               []dumpedProducerBatch `json:"batches"`
+}
+
+type dumpedProducerBatch struct {
+	FirstSeq     int32 `json:"first_sequence"`
+	LastSeq      int32 `json:"last_sequence"`
+	FirstOffset  int64 `json:"first_offset"`
+	LastOffset   int64 `json:"last_offset"`
+	MaxTimestamp int64 `json:"max_timestamp"`
+}
+
+func (d *dumper) dumpSnapshot(b []byte, offset int64) error {
+	entries, err := producerstate.DecodeSnapshot(b, offset)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if d.format == "json" {
+			p := dumpedProducer{e.ProducerID, e.ProducerEpoch, e.LastUpdateMs, e.CoordinatorEpoch, e.CurrentTxnFirstOffset, []dumpedProducerBatch{}}
+			for _, m := range e.Batches {
+				p.Batches = append(p.Batches, dumpedProducerBatch{m.FirstSeq, m.LastSeq, m.FirstOffset, m.LastOffset, m.MaxTimestamp})
+			}
+			writeJSONLine(d.w, p)
+			continue
+		}
+		fmt.Fprintf(d.w, "producerId: %d producerEpoch: %d coordinatorEpoch: %d currentTxnFirstOffset: %d lastTimestamp: %d\n",
+			e.ProducerID, e.ProducerEpoch, e.CoordinatorEpoch, e.CurrentTxnFirstOffset, e.LastUpdateMs)
+		for _, m := range e.Batches {
+			fmt.Fprintf(d.w, "| firstSequence: %d lastSequence: %d firstOffset: %d lastOffset: %d maxTimestamp: %d\n",
+				m.FirstSeq, m.LastSeq, m.FirstOffset, m.LastOffset, m.MaxTimestamp)
+		}
+	}
+	return nil
 }
 
 // dumpedBatch and dumpedRecord are the JSON form of dump-log's output.

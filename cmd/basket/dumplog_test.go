@@ -123,7 +123,7 @@ func TestDumpLog_CorruptAndTruncatedFiles(t *testing.T) {
 
 	expectFailure(t, runCLI(t, "", "dump-log", filepath.Join(dir, "leader-epoch-checkpoint")), "not a segment file", nil)
 	expectFailure(t, runCLI(t, "", "dump-log", filepath.Join(dir, "nope.log")), "no such file", nil)
-	expectFailure(t, runCLI(t, "", "dump-log", t.TempDir()), "no .log, .index or .timeindex files", nil)
+	expectFailure(t, runCLI(t, "", "dump-log", t.TempDir()), "no .log, .index, .timeindex or .snapshot files", nil)
 	expectFailure(t, runCLI(t, "", "dump-log", p, "--format", "xml"), "--format must be text or json", nil)
 }
 
@@ -136,7 +136,8 @@ func TestDumpLog_BrokerDataDir(t *testing.T) {
 	b.b.Close() // a clean shutdown writes the indexes
 	r := runCLI(t, "", "dump-log", filepath.Join(b.dataDir, "orders-0"), "--print-data")
 	if r.code != 0 || !strings.Contains(r.stdout, "compresscodec: lz4") || !strings.Contains(r.stdout, `key: "b" payload: "222`) ||
-		!strings.Contains(r.stdout, `headers: ["x"="y"]`) || !strings.Contains(r.stdout, "crcValid: true") {
+		!strings.Contains(r.stdout, `headers: ["x"="y"]`) || !strings.Contains(r.stdout, "crcValid: true") ||
+		!strings.Contains(r.stdout, ".snapshot\nproducerId: 0 producerEpoch: 0") || !strings.Contains(r.stdout, "| firstSequence: 0 lastSequence: 1 firstOffset: 0 lastOffset: 1") {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
@@ -158,6 +159,7 @@ func FuzzDumpSegment(f *testing.F) {
 		d.dumpSegment(bytesReaderAt(data), int64(len(data)))
 		d.dumpIndex(data, 0)
 		d.dumpTimeIndex(data, 0)
+		d.dumpSnapshot(data, 0)
 		log.ParseFileName(string(data))
 	})
 }
