@@ -220,7 +220,7 @@ max, p50, p95, p99, p99.9).`,
 					break
 				}
 				begin := time.Now()
-				cl.Produce(ctx, &kgo.Record{Value: payload}, func(r *kgo.Record, err error) {
+				cl.Produce(context.WithoutCancel(ctx), &kgo.Record{Value: payload}, func(r *kgo.Record, err error) {
 					s.add(len(r.Value), time.Since(begin), err)
 				})
 				sent++

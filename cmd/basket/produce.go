@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -184,15 +185,42 @@ func produce(cmd *cobra.Command, c *conn, f *produceFlags, topic string) error {
 		fmt.Fprintf(stderr, "basket: line %d: %v\n", line, err)
 		mu.Unlock()
 	}
-	for ctx.Err() == nil {
-		r, err := rd.next()
-		if err == io.EOF {
+	// Input is read in its own goroutine so that an interrupt stops the
+	// command even while it waits for a line from a terminal.
+	type read struct {
+		in  inputRecord
+		err error
+	}
+	reads := make(chan read)
+	go func() {
+		for {
+			in, err := rd.next()
+			select {
+			case reads <- read{in, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+loop:
+	for {
+		var rr read
+		select {
+		case <-ctx.Done():
+			break loop
+		case rr = <-reads:
+		}
+		if rr.err == io.EOF {
 			break
 		}
-		if err != nil {
+		if rr.err != nil {
 			flush(ctx, cl, c.timeout)
-			return err
+			return rr.err
 		}
+		r := rr.in
 		total++
 		if r.err != nil {
 			fail(r.line, r.err)
@@ -203,7 +231,8 @@ func produce(cmd *cobra.Command, c *conn, f *produceFlags, topic string) error {
 		}
 		r.rec.Headers = append(r.rec.Headers, hdrs...)
 		line := r.line
-		cl.Produce(ctx, r.rec, func(rec *kgo.Record, err error) {
+		// Records already read are delivered even after an interrupt.
+		cl.Produce(context.WithoutCancel(ctx), r.rec, func(rec *kgo.Record, err error) {
 			if err != nil {
 				fail(line, fmt.Errorf("topic %s partition %d: %w", rec.Topic, rec.Partition, kafkaErr(err, "")))
 				return
@@ -221,7 +250,7 @@ func produce(cmd *cobra.Command, c *conn, f *produceFlags, topic string) error {
 	if failures > 0 {
 		return fmt.Errorf("%d of %d records failed", failures, total)
 	}
-	return ctx.Err()
+	return nil // an interrupt is the usual end of typed input
 }
 
 // parseHeaders parses -H key=value flags.

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestProduce_LinesKeysHeadersAndFormat(t *testing.T) {
@@ -143,4 +145,32 @@ func FuzzInputFormat(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestProduce_InterruptWhileReadingStdin: Ctrl-C stops a producer waiting
+// for input on a terminal; what it read is delivered and it exits 0.
+func TestProduce_InterruptWhileReadingStdin(t *testing.T) {
+	b := startTestBroker(t)
+	b.mustRun(t, "", "topic", "create", "orders")
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"produce", "orders", "-v", "-b", b.addr}, pr, &out, &errOut) }()
+	pw.Write([]byte("one\ntwo\n"))
+	waitFor(t, 30*time.Second, "two records acknowledged", func() bool { return strings.Count(out.String(), "offset") == 2 })
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("produce did not stop after interrupt")
+	}
+	if got := b.mustRun(t, "", "consume", "orders", "--from-beginning", "-n", "2").stdout; got != "one\ntwo\n" {
+		t.Errorf("consumed %q", got)
+	}
 }
