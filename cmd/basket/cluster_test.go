@@ -2,6 +2,7 @@ package main
 
 import (
 	"net"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -155,4 +156,18 @@ func TestTxn_ListAndDescribe(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.fail(t, `transactional id "nope" does not exist`, "", "txn", "describe", "nope")
+}
+
+// TestBinary_ErrorExitCode runs the built binary: a runtime error is one
+// line on stderr and exit code 1, with nothing on stdout.
+func TestBinary_ErrorExitCode(t *testing.T) {
+	bin := buildBasket(t)
+	cmd := exec.Command(bin, "topic", "list", "-b", "127.0.0.1:1")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || stdout.Len() != 0 ||
+		stderr.String() != "basket: cannot reach 127.0.0.1:1: connection refused\n" {
+		t.Fatalf("exit %v, stdout %q, stderr %q", err, stdout.String(), stderr.String())
+	}
 }

@@ -164,7 +164,7 @@ func consume(cmd *cobra.Command, c *conn, f *consumeFlags, topics []string) erro
 		return err
 	}
 	defer cl.Close()
-	md, err := requireTopicsCl(ctx, cl, topics)
+	md, err := requireTopics(ctx, adminOf(cl), topics...)
 	if err != nil {
 		return err
 	}
@@ -224,21 +224,6 @@ loop:
 	}
 	return runErr
 }
-
-// requireTopicsCl is requireTopics on a plain client.
-func requireTopicsCl(ctx context.Context, cl *kgo.Client, topics []string) (map[string]topicPartitions, error) {
-	td, err := requireTopics(ctx, adminOf(cl), topics...)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]topicPartitions{}
-	for t, d := range td {
-		out[t] = topicPartitions{Partitions: d.Partitions.Numbers()}
-	}
-	return out, nil
-}
-
-type topicPartitions struct{ Partitions []int32 }
 
 // isTerminal reports whether w is a terminal, where progress lines help
 // rather than clutter a log.
