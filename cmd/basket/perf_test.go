@@ -35,7 +35,7 @@ func TestPerf_ProduceThenConsume(t *testing.T) {
 		t.Errorf("perf consume: %+v", res)
 	}
 	// Fewer records than asked for: stops when none arrive for the idle time.
-	r = b.mustRun(t, "", "perf", "consume", "bench", "-n", "1000", "--idle-timeout", "300ms", "--group", "perf")
+	r = b.mustRun(t, "", "perf", "consume", "bench", "-n", "1000", "--idle-timeout", "2s", "--group", "perf")
 	if !strings.HasPrefix(r.stdout, "250 records read in ") {
 		t.Errorf("perf consume with idle timeout: %q", r.stdout)
 	}
