@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"syscall"
@@ -91,13 +90,11 @@ func (c *conn) admin(ctx context.Context) (*kadm.Client, error) {
 	return adm, nil
 }
 
-// unreachable turns a failed first contact into "cannot reach ADDR: why".
+// unreachable turns a failed first contact into "cannot reach ADDRS:
+// why", naming the brokers as given (localhost:9092, not the [::1]:9092 it
+// resolved to); the reason is the last broker's.
 func (c *conn) unreachable(err error) error {
-	addr := strings.Join(c.brokers, ",")
-	var op *net.OpError
-	if errors.As(err, &op) && op.Addr != nil {
-		addr = op.Addr.String()
-	}
+	addr := strings.Join(c.brokers, ", ")
 	var why string
 	var dns *net.DNSError
 	switch {
