@@ -23,6 +23,7 @@ type consumeFlags struct {
 	num           int
 	format        string
 	isolation     string
+	exitAtEnd     bool
 }
 
 // consumeCommand is `basket consume`, the console consumer.
@@ -40,6 +41,10 @@ nothing; with --group it joins the consumer group, starts from the group's
 committed offsets and commits what it printed when it stops (after -n records,
 or on Ctrl-C).
 
+-e/--exit-at-end stops once every partition has been read up to the end
+offset it had when the command started (the last stable offset under
+read_committed), like kcat -e.
+
 Where to start, when there is no committed offset:
   --offset end       only new records (the default, as kafka-console-consumer)
   --offset start     the oldest record (same as --from-beginning)
@@ -54,6 +59,7 @@ timestamp, headers, key, value) or a format string:
   %% percent sign; \n \r \t \\ newline, carriage return, tab, backslash`,
 		Example: `  basket consume orders --from-beginning
   basket consume orders -n 10 -f '%p/%o %k=%v\n'
+  basket consume orders --from-beginning -e --format json > orders.jsonl
   basket consume orders --partition 0 --offset 100 --format json
   basket consume orders payments --group billing --isolation read_committed`,
 		Args: cobra.MinimumNArgs(1),
@@ -68,54 +74,59 @@ timestamp, headers, key, value) or a format string:
 	fl.IntVarP(&f.num, "num", "n", 0, "stop after this many records (0: run until Ctrl-C)")
 	fl.StringVarP(&f.format, "format", "f", `%v\n`, "output: json, or a format string (see above)")
 	fl.StringVar(&f.isolation, "isolation", "read_uncommitted", "read_uncommitted or read_committed (skip aborted transactions)")
+	fl.BoolVarP(&f.exitAtEnd, "exit-at-end", "e", false, "stop once every partition is read to the end offset it had at the start (not with --group)")
 	return cmd
 }
 
 // startOffset resolves --from-beginning and --offset.
-func (f *consumeFlags) startOffset() (kgo.Offset, error) {
+func (f *consumeFlags) startOffset() (startSpec, error) {
 	o := f.offset
 	if f.fromBeginning {
 		if o != "" && o != "start" && o != "beginning" && o != "earliest" {
-			return kgo.Offset{}, errors.New("--from-beginning and --offset disagree")
+			return startSpec{}, errors.New("--from-beginning and --offset disagree")
 		}
 		o = "start"
 	}
-	exact := func() error {
+	exact := func(s startSpec) (startSpec, error) {
 		if f.group != "" {
-			return fmt.Errorf("--offset %s cannot be used with --group; move the group with basket group reset-offsets", o)
+			return startSpec{}, fmt.Errorf("--offset %s cannot be used with --group; move the group with basket group reset-offsets", o)
 		}
-		return nil
+		return s, nil
 	}
 	switch {
 	case o == "" || o == "end" || o == "latest":
-		return kgo.NewOffset().AtEnd(), nil
+		return startSpec{kind: 'e'}, nil
 	case o == "start" || o == "beginning" || o == "earliest":
-		return kgo.NewOffset().AtStart(), nil
+		return startSpec{kind: 's'}, nil
 	case strings.HasPrefix(o, "@"):
 		ms, err := strconv.ParseInt(o[1:], 10, 64)
 		if err != nil || ms < 0 {
-			return kgo.Offset{}, fmt.Errorf("--offset %q: want @ and a Unix timestamp in milliseconds", o)
+			return startSpec{}, fmt.Errorf("--offset %q: want @ and a Unix timestamp in milliseconds", o)
 		}
-		return kgo.NewOffset().AfterMilli(ms), exact()
+		return exact(startSpec{kind: 't', n: ms})
 	}
 	n, err := strconv.ParseInt(o, 10, 64)
 	if err != nil {
-		return kgo.Offset{}, fmt.Errorf("--offset %q: want start, end, N, -N or @timestamp", o)
+		return startSpec{}, fmt.Errorf("--offset %q: want start, end, N, -N or @timestamp", o)
 	}
 	if n < 0 {
-		return kgo.NewOffset().AtEnd().Relative(n), exact()
+		return exact(startSpec{kind: 'r', n: -n})
 	}
-	return kgo.NewOffset().At(n), exact()
+	return exact(startSpec{kind: 'a', n: n})
 }
 
 func (f *consumeFlags) opts(topics []string) ([]kgo.Opt, error) {
 	if f.num < 0 {
 		return nil, fmt.Errorf("--num must not be negative, got %d", f.num)
 	}
-	start, err := f.startOffset()
+	if f.exitAtEnd && f.group != "" {
+		return nil, errors.New("--exit-at-end cannot be used with --group: the group decides which partitions this consumer reads")
+	}
+	spec, err := f.startOffset()
 	if err != nil {
 		return nil, err
 	}
+	start := spec.offset()
 	var opts []kgo.Opt
 	switch f.isolation {
 	case "read_uncommitted":
@@ -145,6 +156,10 @@ func (f *consumeFlags) opts(topics []string) ([]kgo.Opt, error) {
 	}
 	if f.group != "" {
 		opts = append(opts, kgo.ConsumerGroup(f.group), kgo.AutoCommitMarks())
+	}
+	if f.exitAtEnd {
+		// Transaction markers move a partition to its end offset.
+		opts = append(opts, kgo.KeepControlRecords())
 	}
 	return opts, nil
 }
@@ -176,6 +191,21 @@ func consume(cmd *cobra.Command, c *conn, f *consumeFlags, topics []string) erro
 		}
 	}
 
+	var ends *endTracker
+	if f.exitAtEnd {
+		parts := map[string][]int32{}
+		for _, t := range topics {
+			parts[t] = f.partitions
+			if len(f.partitions) == 0 {
+				parts[t] = md[t].Partitions.Numbers()
+			}
+		}
+		spec, _ := f.startOffset() // checked by opts
+		if ends, err = newEndTracker(ctx, adminOf(cl), spec, f.isolation == "read_committed", parts); err != nil {
+			return err
+		}
+	}
+
 	var printed atomic.Int64
 	if f.num > 0 && isTerminal(cmd.ErrOrStderr()) {
 		stop := progress(cmd.ErrOrStderr(), func() string {
@@ -187,7 +217,7 @@ func consume(cmd *cobra.Command, c *conn, f *consumeFlags, topics []string) erro
 	var buf []byte
 	var runErr error
 loop:
-	for f.num == 0 || printed.Load() < int64(f.num) {
+	for (f.num == 0 || printed.Load() < int64(f.num)) && (ends == nil || !ends.done()) {
 		max := 10000
 		if f.num > 0 {
 			max = f.num - int(printed.Load())
@@ -204,6 +234,12 @@ loop:
 			break loop
 		}
 		for _, r := range fs.Records() {
+			if ends != nil && (!ends.saw(r) || r.Attrs.IsControl()) {
+				continue
+			}
+			if f.num > 0 && printed.Load() >= int64(f.num) {
+				break
+			}
 			buf = formatter(buf[:0], r)
 			if _, err := w.Write(buf); err != nil {
 				runErr = err

@@ -121,3 +121,32 @@ func TestConsume_GroupCommitsOnInterrupt(t *testing.T) {
 		t.Errorf("group after resume:\n%s", d)
 	}
 }
+
+// TestConsume_ExitAtEnd: -e reads every partition to the end it had when the
+// command started, then exits (like kcat -e).
+func TestConsume_ExitAtEnd(t *testing.T) {
+	b := startTestBroker(t)
+	b.mustRun(t, "", "topic", "create", "orders", "-p", "3") // partition 2 stays empty
+	b.produceN(t, "orders", 0, 0, 5)
+	b.produceN(t, "orders", 1, 5, 4)
+
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--from-beginning"}, 9},
+		{[]string{}, 0}, // from the end: nothing to read
+		{[]string{"--offset", "3", "-p", "0"}, 2},
+		{[]string{"--offset", "-1"}, 2},
+		{[]string{"--offset", "99", "-p", "1"}, 0}, // past the end: bounded to it
+		{[]string{"--offset", "@0", "-p", "2"}, 0},
+		{[]string{"--from-beginning", "-n", "4"}, 4},
+		{[]string{"--from-beginning", "--isolation", "read_committed"}, 9},
+	} {
+		r := b.mustRun(t, "", append([]string{"consume", "orders", "-e"}, tc.args...)...)
+		if n := strings.Count(r.stdout, "\n"); n != tc.want {
+			t.Errorf("consume -e %v: %d records, want %d:\n%s", tc.args, n, tc.want, r.stdout)
+		}
+	}
+	b.fail(t, "--exit-at-end cannot be used with --group", "", "consume", "orders", "-e", "--group", "g")
+}

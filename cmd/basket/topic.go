@@ -102,11 +102,11 @@ default.replication.factor apply. -c sets a topic config (repeatable).`,
 			} else {
 				t := newTable(w, "TOPIC", "PARTITIONS", "REPLICAS", "STATUS")
 				for _, r := range rows {
-					status := "created"
 					if r.Error != "" {
-						status = r.Error
+						t.row(r.Topic, "-", "-", r.Error)
+					} else {
+						t.row(r.Topic, r.Partitions, r.Replicas, "created")
 					}
-					t.row(r.Topic, r.Partitions, r.Replicas, status)
 				}
 				t.flush()
 			}
