@@ -26,7 +26,8 @@ type conn struct {
 	timeout time.Duration
 }
 
-// addConnFlags registers -b/--bootstrap-server (alias --brokers) and
+// addConnFlags registers -b/--bootstrap-server (--brokers is an alias, see
+// flagAliases) and
 // --timeout as persistent flags of cmd, so its subcommands accept them.
 // The default comes from BASKET_BROKERS (comma-separated) when it is set.
 func addConnFlags(cmd *cobra.Command, c *conn) {
@@ -35,8 +36,7 @@ func addConnFlags(cmd *cobra.Command, c *conn) {
 		def = splitList(env)
 	}
 	fs := cmd.PersistentFlags()
-	fs.StringSliceVarP(&c.brokers, "bootstrap-server", "b", def, "brokers to connect to, HOST:PORT[,HOST:PORT...] (env BASKET_BROKERS)")
-	fs.StringSliceVar(&c.brokers, "brokers", def, "alias of --bootstrap-server")
+	fs.StringSliceVarP(&c.brokers, "bootstrap-server", "b", def, "brokers to connect to, HOST:PORT[,HOST:PORT...] (env BASKET_BROKERS; alias --brokers)")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "how long to wait for a broker to connect and answer")
 }
 

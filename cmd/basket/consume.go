@@ -24,6 +24,7 @@ type consumeFlags struct {
 	format        string
 	isolation     string
 	exitAtEnd     bool
+	topics        []string
 }
 
 // consumeCommand is `basket consume`, the console consumer.
@@ -62,11 +63,17 @@ timestamp, headers, key, value) or a format string:
   basket consume orders --from-beginning -e --format json > orders.jsonl
   basket consume orders --partition 0 --offset 100 --format json
   basket consume orders payments --group billing --isolation read_committed`,
-		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, topics []string) error { return consume(cmd, &c, &f, topics) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			topics, err := topicArgs(args, f.topics...)
+			if err != nil {
+				return err
+			}
+			return consume(cmd, &c, &f, topics)
+		},
 	}
 	addConnFlags(cmd, &c)
 	fl := cmd.Flags()
+	fl.StringArrayVarP(&f.topics, "topic", "t", nil, "a topic to read, in addition to the TOPIC arguments; repeatable")
 	fl.BoolVar(&f.fromBeginning, "from-beginning", false, "start at the oldest record (--offset start)")
 	fl.StringVarP(&f.offset, "offset", "o", "", "where to start: start, end, N, -N or @timestamp-ms (default end)")
 	fl.Int32SliceVarP(&f.partitions, "partition", "p", nil, "read only these partitions (comma-separated or repeated)")
@@ -207,7 +214,9 @@ func consume(cmd *cobra.Command, c *conn, f *consumeFlags, topics []string) erro
 	}
 
 	var printed atomic.Int64
-	if f.num > 0 && isTerminal(cmd.ErrOrStderr()) {
+	// Progress helps when the records go to a file and stderr is a
+	// terminal; on a terminal showing the records it would be noise.
+	if f.num > 0 && isTerminal(cmd.ErrOrStderr()) && !isTerminal(cmd.OutOrStdout()) {
 		stop := progress(cmd.ErrOrStderr(), func() string {
 			return fmt.Sprintf("basket: %d of %d records consumed", printed.Load(), f.num)
 		})

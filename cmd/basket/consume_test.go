@@ -150,3 +150,18 @@ func TestConsume_ExitAtEnd(t *testing.T) {
 	}
 	b.fail(t, "--exit-at-end cannot be used with --group", "", "consume", "orders", "-e", "--group", "g")
 }
+
+// TestKafkaFlagNames: the flag names of Kafka's console tools work too.
+func TestKafkaFlagNames(t *testing.T) {
+	b := startTestBroker(t)
+	b.mustRun(t, "", "topic", "create", "orders")
+	if r := runCLI(t, "a\nb\n", "produce", "--topic", "orders", "--compression-codec", "gzip", "--request-required-acks", "1", "--brokers", b.addr); r.code != 0 {
+		t.Fatalf("produce: %s", r.stderr)
+	}
+	r := runCLI(t, "", "consume", "--topic", "orders", "--from-beginning", "--max-messages", "2", "--isolation-level", "read_committed", "--brokers", b.addr)
+	if r.code != 0 || r.stdout != "a\nb\n" {
+		t.Fatalf("consume: exit %d, %q %s", r.code, r.stdout, r.stderr)
+	}
+	b.fail(t, "no topic: give TOPIC or --topic", "", "consume")
+	b.fail(t, "give one topic", "", "produce", "orders", "--topic", "other")
+}

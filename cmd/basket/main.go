@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func main() {
@@ -69,8 +70,28 @@ func rootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetGlobalNormalizationFunc(flagAliases)
 	root.AddCommand(serveCommand())
 	root.AddCommand(topicCommand(), produceCommand(), consumeCommand(), groupCommand(),
 		configCommand(), clusterCommand(), perfCommand(), txnCommand(), dumpLogCommand())
 	return root
+}
+
+// kafkaFlagNames maps flag names of Kafka's shell tools (and rpk) to ours, so
+// the flags people already type work: --brokers, --max-messages,
+// --isolation-level, --compression-codec, --request-required-acks.
+var kafkaFlagNames = map[string]string{
+	"brokers":               "bootstrap-server",
+	"max-messages":          "num",
+	"isolation-level":       "isolation",
+	"compression-codec":     "compression",
+	"request-required-acks": "acks",
+}
+
+// flagAliases is the flag-name normalization of every command.
+func flagAliases(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+	if to, ok := kafkaFlagNames[name]; ok {
+		name = to
+	}
+	return pflag.NormalizedName(name)
 }

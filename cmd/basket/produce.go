@@ -24,6 +24,7 @@ type produceFlags struct {
 	headers     []string
 	verbose     bool
 	autoCreate  bool
+	topic       string
 }
 
 // produceCommand is `basket produce`, the console producer.
@@ -56,11 +57,21 @@ line, the others are still written, and the command exits 1 if any failed.`,
   basket produce orders --key-separator : --file orders.txt
   printf 'k1 v1\nk2 v2\n' | basket produce orders -f '%k %v\n'
   basket produce orders -z zstd --acks 1 -H source=import -H version=2 < data.txt`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return produce(cmd, &c, &f, args[0]) },
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			topics, err := topicArgs(args, f.topic)
+			if err != nil {
+				return err
+			}
+			if len(topics) != 1 {
+				return errors.New("give one topic")
+			}
+			return produce(cmd, &c, &f, topics[0])
+		},
 	}
 	addConnFlags(cmd, &c)
 	fl := cmd.Flags()
+	fl.StringVarP(&f.topic, "topic", "t", "", "the topic, instead of the TOPIC argument")
 	fl.StringVar(&f.file, "file", "", "read records from this file instead of stdin")
 	fl.StringVar(&f.keySep, "key-separator", "", "split each line into key and value at the first occurrence of this text")
 	fl.StringVarP(&f.format, "format", "f", "", `input format string, e.g. '%k %v\n' (see above)`)
@@ -251,6 +262,21 @@ loop:
 		return fmt.Errorf("%d of %d records failed", failures, total)
 	}
 	return nil // an interrupt is the usual end of typed input
+}
+
+// topicArgs merges topics given as arguments and with --topic; at least
+// one is needed.
+func topicArgs(args []string, flagged ...string) ([]string, error) {
+	out := append([]string(nil), args...)
+	for _, t := range flagged {
+		if t != "" {
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no topic: give TOPIC or --topic")
+	}
+	return out, nil
 }
 
 // parseHeaders parses -H key=value flags.
