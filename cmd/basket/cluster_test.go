@@ -75,7 +75,7 @@ func TestConnection_Errors(t *testing.T) {
 	expectFailure(t, runCLI(t, "", "topic", "list", "--brokers", dead), "cannot reach "+dead, nil)
 	t.Setenv("BASKET_BROKERS", dead)
 	expectFailure(t, runCLI(t, "", "topic", "list"), "cannot reach "+dead, nil)
-	expectFailure(t, runCLI(t, "", "topic", "list", "-b", "nohost.invalid:9092"), "cannot reach nohost.invalid:9092: unknown host", nil)
+	expectFailure(t, runCLI(t, "", "topic", "list", "-b", "nohost.invalid:9092", "--timeout", "3s"), "cannot reach nohost.invalid:9092: unknown host", nil)
 	expectFailure(t, runCLI(t, "", "topic", "list", "--timeout", "0s"), "--timeout must be positive", nil)
 
 	b := startTestBroker(t)
