@@ -186,6 +186,7 @@ type describedTopic struct {
 	Topic      string               `json:"topic"`
 	ID         string               `json:"id"`
 	Internal   bool                 `json:"internal"`
+	Replicas   int                  `json:"replication_factor"`
 	Partitions []describedPartition `json:"partitions"`
 	// Configs are the topic's configs whose source is not the default.
 	Configs []describedConfig `json:"configs"`
@@ -241,7 +242,7 @@ func describeTopics(ctx context.Context, adm *kadm.Client, names []string) ([]de
 	var out []describedTopic
 	for _, name := range names {
 		d := td[name]
-		dt := describedTopic{Topic: name, ID: kafkaID(d.ID), Internal: d.IsInternal, Partitions: []describedPartition{}}
+		dt := describedTopic{Topic: name, ID: kafkaID(d.ID), Internal: d.IsInternal, Replicas: d.Partitions.NumReplicas(), Partitions: []describedPartition{}}
 		for _, p := range d.Partitions.Sorted() {
 			dp := describedPartition{Partition: p.Partition, Leader: p.Leader, LeaderEpoch: p.LeaderEpoch,
 				Replicas: nonNil(p.Replicas), ISR: nonNil(p.ISR), LogStartOffset: -1, HighWatermark: -1}
@@ -311,6 +312,7 @@ or its broker rather than left at their defaults.`,
 				t.row("ID", dt.ID)
 				t.row("INTERNAL", dt.Internal)
 				t.row("PARTITIONS", len(dt.Partitions))
+				t.row("REPLICATION-FACTOR", dt.Replicas)
 				t.flush()
 				if len(dt.Configs) > 0 {
 					fmt.Fprintln(w)
