@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -24,6 +26,7 @@ const defaultBootstrap = "localhost:9092"
 type conn struct {
 	brokers []string
 	timeout time.Duration
+	tls     tlsFlags
 }
 
 // addConnFlags registers -b/--bootstrap-server (--brokers is an alias, see
@@ -38,6 +41,7 @@ func addConnFlags(cmd *cobra.Command, c *conn) {
 	fs := cmd.PersistentFlags()
 	fs.StringSliceVarP(&c.brokers, "bootstrap-server", "b", def, "brokers to connect to, HOST:PORT[,HOST:PORT...] (env BASKET_BROKERS; alias --brokers)")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "how long to wait for a broker to connect and answer")
+	addTLSFlags(cmd, &c.tls)
 }
 
 func splitList(s string) []string {
@@ -60,12 +64,19 @@ func (c *conn) client(ctx context.Context, opts ...kgo.Opt) (*kgo.Client, error)
 	if c.timeout <= 0 {
 		return nil, fmt.Errorf("--timeout must be positive, got %v", c.timeout)
 	}
+	tlsCfg, err := c.tls.config()
+	if err != nil {
+		return nil, err
+	}
 	base := []kgo.Opt{
 		kgo.SeedBrokers(c.brokers...),
 		kgo.ClientID("basket-cli"),
 		kgo.DialTimeout(c.timeout),
 		kgo.RetryTimeout(c.timeout),
 		kgo.MetadataMinAge(100 * time.Millisecond),
+	}
+	if tlsCfg != nil {
+		base = append(base, kgo.DialTLSConfig(tlsCfg))
 	}
 	cl, err := kgo.NewClient(append(base, opts...)...)
 	if err != nil {
@@ -98,7 +109,19 @@ func (c *conn) unreachable(err error) error {
 	addr := strings.Join(c.brokers, ", ")
 	var why string
 	var dns *net.DNSError
+	var unknownCA x509.UnknownAuthorityError
+	var badHost x509.HostnameError
+	var certInvalid x509.CertificateInvalidError
+	var recordHdr tls.RecordHeaderError
 	switch {
+	case errors.As(err, &unknownCA):
+		why = "TLS: the broker's certificate is not signed by a trusted CA (see --tls-ca)"
+	case errors.As(err, &badHost):
+		why = "TLS: " + badHost.Error() + " (see --tls-server-name)"
+	case errors.As(err, &certInvalid):
+		why = "TLS: " + certInvalid.Error()
+	case errors.As(err, &recordHdr):
+		why = "TLS handshake failed: the broker does not speak TLS on this port"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		why = "connection refused"
 	case errors.As(err, &dns):
@@ -109,6 +132,9 @@ func (c *conn) unreachable(err error) error {
 		return err
 	default:
 		why = err.Error()
+		if strings.Contains(why, "tls: certificate required") {
+			why += " (see --tls-cert and --tls-key)"
+		}
 	}
 	return fmt.Errorf("cannot reach %s: %s", addr, why)
 }
