@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -137,7 +136,5 @@ func golden(t *testing.T, name, got string) {
 		t.Errorf("%s differs from the golden file (rerun with -update if the change is intended)\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }
-
-var _ = io.Discard
 
 func sortStrings(s []string) { slices.Sort(s) }
