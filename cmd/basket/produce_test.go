@@ -124,13 +124,22 @@ func TestInputFormat_Parses(t *testing.T) {
 	}
 }
 
-// FuzzInputFormat: any format and input either parse into records or fail
-// with an error; neither panics nor loops.
+// FuzzInputFormat: any input, read as lines or by any format, either parses
+// into records or fails with an error; it neither panics nor loops.
 func FuzzInputFormat(f *testing.F) {
 	f.Add(`%k %v\n`, "k v\nk2 v2\n")
 	f.Add(`%p|%k|%h|%v\n`, "1|k|a=b|v\n")
 	f.Add(`%t:%v`, "t:v")
 	f.Fuzz(func(t *testing.T, format, input string) {
+		lr := &lineReader{r: bufio.NewReader(strings.NewReader(input)), keySep: ":"}
+		for i := 0; ; i++ {
+			if i > len(input)+1 {
+				t.Fatalf("%d lines from %d bytes of input", i, len(input))
+			}
+			if _, err := lr.next(); err != nil {
+				break
+			}
+		}
 		toks, err := parseInputFormat(format)
 		if err != nil {
 			return
