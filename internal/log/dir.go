@@ -53,6 +53,14 @@ type Options struct {
 	// Config returns the configuration of a partition found on disk at
 	// open; default DefaultConfig for every partition.
 	Config func(TopicPartition) Config
+	// RebuildTxnIndex rebuilds the aborted-transaction index of a log
+	// being opened from offset from on, after recovery emptied the indexes
+	// of the segments it re-validated: it replays producer state up to the
+	// log end and calls l.AppendAbortedTxn for every ABORT marker at or
+	// after from. The broker sets it to producerstate.RebuildTxnIndex;
+	// when nil, recovered segments keep the index entries whose markers
+	// survived.
+	RebuildTxnIndex func(l *Log, from int64) error
 }
 
 func (o *Options) setDefaults() {
