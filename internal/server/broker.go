@@ -115,6 +115,7 @@ func Start(cfg Config) (*Broker, error) {
 	b.data, err = log.OpenDir(cfg.DataDir, log.Options{
 		Logger: cfg.Logger, Durability: cfg.Durability, RecoveryThreads: cfg.RecoveryThreads,
 		RetentionCheckInterval: cfg.RetentionCheckInterval, CheckpointInterval: cfg.CheckpointInterval,
+		RebuildTxnIndex: producerstate.RebuildTxnIndex,
 		Config: func(tp log.TopicPartition) log.Config {
 			if t, ok := im.Topic(tp.Topic); ok {
 				return cfg.TopicLogConfig(t)
