@@ -63,6 +63,10 @@ type Config struct {
 	Group *group.Config
 
 	Logger *slog.Logger
+	// TxnVerifier verifies transactional produce against the transaction
+	// coordinator (KIP-890 part 1); nil accepts transactional batches
+	// unverified. Tests set it until the coordinator is wired in.
+	TxnVerifier api.TxnVerifier
 }
 
 // Broker is a running single-node broker.
@@ -150,7 +154,7 @@ func Start(cfg Config) (*Broker, error) {
 		Node:  api.Node{ID: cfg.NodeID, Host: host, Port: port, ClusterID: mp.ClusterID},
 		Image: b.meta.Image, Admin: ctrl, Partitions: b.replicas, Logger: cfg.Logger,
 		AutoCreateTopics: cfg.AutoCreateTopics, MaxMessageBytes: cfg.MaxMessageBytes,
-		BrokerConfig: cfg.BrokerConfig,
+		BrokerConfig: cfg.BrokerConfig, TxnVerifier: cfg.TxnVerifier,
 	}
 	b.groups = b.startGroups(offsetsTopicPartitions(b.meta.Image(), cfg.OffsetsTopicPartitions))
 	b.handlers.Groups = b.groups
