@@ -47,7 +47,7 @@ func Open(l *log.Log, leaderEpoch int32, durable bool) (*Partition, error) {
 }
 
 // Maintain expires producers idle for longer than expirationMs
-// (producer.id.expiration.ms) and, when the log has grown since the last
+// (producer.id.expiration.ms) and unused KIP-890 verifications, and, when the log has grown since the last
 // snapshot, writes a producer-state snapshot at the log end, so a restart
 // after a crash replays only the batches since. The broker calls it
 // periodically.
@@ -55,6 +55,7 @@ func (p *Partition) Maintain(now, expirationMs int64) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.producers.ExpireIdle(now, expirationMs)
+	p.expireVerifications(now)
 	end := p.log.LogEndOffset()
 	if end == p.snapshotAt {
 		return nil

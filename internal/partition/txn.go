@@ -73,8 +73,24 @@ func (p *Partition) publishUnstable(c *producerstate.CompletedTxn) {
 type VerificationGuard uint64
 
 type verification struct {
-	guard VerificationGuard
-	epoch int16
+	guard   VerificationGuard
+	epoch   int16
+	startMs int64
+}
+
+// verificationTTLMs is how long an unused verification is kept: it only
+// has to outlive the coordinator's answer. Maintain drops older ones, so
+// producers that never follow up cost nothing for long.
+const verificationTTLMs = 60_000
+
+// expireVerifications drops verifications older than verificationTTLMs.
+// Called with p.mu held.
+func (p *Partition) expireVerifications(now int64) {
+	for id, v := range p.verifying {
+		if now-v.startMs >= verificationTTLMs {
+			delete(p.verifying, id)
+		}
+	}
 }
 
 // StartTxnVerification is called before asking the transaction coordinator
@@ -95,7 +111,7 @@ func (p *Partition) StartTxnVerification(producerID int64, epoch int16) (guard V
 	if p.verifying == nil {
 		p.verifying = make(map[int64]verification)
 	}
-	p.verifying[producerID] = verification{VerificationGuard(p.guardSeq), epoch}
+	p.verifying[producerID] = verification{VerificationGuard(p.guardSeq), epoch, p.now()}
 	return VerificationGuard(p.guardSeq), true
 }
 

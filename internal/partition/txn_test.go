@@ -253,3 +253,17 @@ func txnBatchRecords(t testing.TB, p *Partition, pid int64) []struct{} {
 	t.Fatalf("producer %d unknown", pid)
 	return nil
 }
+
+func TestPartition_MaintainExpiresUnusedVerifications(t *testing.T) {
+	_, p := openPartition(t, vfs.NewFaultFS())
+	p.now = func() int64 { return 1_000 }
+	guard, _ := p.StartTxnVerification(1, 0)
+	p.Maintain(1_000+verificationTTLMs-1, producerstate.DefaultProducerIDExpirationMs)
+	if len(p.verifying) != 1 {
+		t.Fatal("a fresh verification was dropped")
+	}
+	p.Maintain(1_000+verificationTTLMs, producerstate.DefaultProducerIDExpirationMs)
+	if _, err := p.AppendVerified(txnBatch(t, 1, 0, 0, 1), guard); !errors.Is(err, producerstate.ErrInvalidTxnState) || len(p.verifying) != 0 {
+		t.Fatalf("expired verification still accepted: %v (%d left)", err, len(p.verifying))
+	}
+}

@@ -374,3 +374,31 @@ func TestKcat_ReadCommittedSkipsAbortedTransactions(t *testing.T) {
 		t.Fatalf("kcat read_uncommitted: %q", got)
 	}
 }
+
+func TestTxn_AbortedTransactionsSurviveRestart(t *testing.T) {
+	// The aborted-transaction index (.txnindex) and the open transactions
+	// in the producer state outlive a restart: read_committed still drops
+	// the aborted records and still stops at the open transaction.
+	dir := t.TempDir()
+	b := startBroker(t, testConfig(t, dir))
+	cl := newClient(t, b)
+	createTopic(t, kadm.NewClient(cl), "rst", 1)
+	p1, p2 := newTxnProducer(t, cl), newTxnProducer(t, cl)
+	p1.produce("rst", 0, true, "c-rst-0")
+	p2.produce("rst", 0, true, "a-rst-0")
+	mustEnd(t, p2.end(false, 1, map[string][]int32{"rst": {0}}))
+	mustEnd(t, p1.end(true, 1, map[string][]int32{"rst": {0}}))
+	p1.produce("rst", 0, true, "o-rst-0") // left open
+	cl.Close()
+	b.Close()
+
+	b2 := startBroker(t, testConfig(t, dir))
+	if got := consumeValues(t, b2, "rst", true, 1); !slices.Equal(got, []string{"c-rst-0"}) {
+		t.Fatalf("read_committed after restart: %v", got)
+	}
+	cl2 := newClient(t, b2)
+	mustEnd(t, writeMarkers(t, cl2, p1.id, p1.epoch, 1, true, map[string][]int32{"rst": {0}}))
+	if got := consumeValues(t, b2, "rst", true, 2); !slices.Equal(got, []string{"c-rst-0", "o-rst-0"}) {
+		t.Fatalf("read_committed after the commit: %v", got)
+	}
+}
