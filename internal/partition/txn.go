@@ -28,19 +28,23 @@ type pendingTxn struct{ first, marker int64 }
 // LastStableOffset is the offset below which every transaction is decided:
 // the first offset of the earliest transaction that is open, or whose
 // marker is not yet below the high watermark, capped by the high
-// watermark. read_committed consumers read only below it (KIP-98).
+// watermark and never below the log start offset. read_committed consumers
+// read only below it (KIP-98).
 func (p *Partition) LastStableOffset() int64 {
 	hw := p.HighWatermark()
-	lso := hw
+	first := int64(math.MaxInt64)
 	if u := p.unstable.Load(); u != nil {
-		lso = min(lso, u.ongoing)
+		first = u.ongoing
 		for _, t := range u.pending {
 			if t.marker >= hw {
-				lso = min(lso, t.first)
+				first = min(first, t.first)
 			}
 		}
 	}
-	return lso
+	// A transaction whose start DeleteRecords or retention removed is
+	// unstable from the log start on, as in Kafka
+	// (maybeIncrementFirstUnstableOffset).
+	return min(hw, max(first, p.log.LogStartOffset()))
 }
 
 // publishUnstable recomputes the unstable view after the producer state
