@@ -267,3 +267,26 @@ func TestPartition_MaintainExpiresUnusedVerifications(t *testing.T) {
 		t.Fatalf("expired verification still accepted: %v (%d left)", err, len(p.verifying))
 	}
 }
+
+func TestPartition_TransactionStateRebuiltFromLogAfterCrash(t *testing.T) {
+	// Without a snapshot the producer state is replayed from the log,
+	// markers included: the open transaction (and so the last stable
+	// offset) and the coordinator epoch of the last marker come back.
+	fs := vfs.NewFaultFS()
+	d, p := openPartition(t, fs)
+	mustAppend(t, p, txnBatch(t, 1, 0, 0, 1)) // 0
+	mustMarker(t, p, Marker{ProducerID: 1, CoordinatorEpoch: 9, Commit: true})
+	mustAppend(t, p, txnBatch(t, 2, 0, 0, 2)) // 2-3, left open
+	mustAppend(t, p, idempotentBatch(t, -1, -1))
+	waitDurable(t, p)
+	fs.Crash()
+	d.Close()
+	_, p2 := openPartition(t, fs)
+	if lso := p2.LastStableOffset(); lso != 2 {
+		t.Fatalf("LSO after replay %d, want 2", lso)
+	}
+	mustAppend(t, p2, txnBatch(t, 1, 0, 1, 1))
+	if _, err := p2.WriteMarker(Marker{ProducerID: 1, CoordinatorEpoch: 8}); !errors.Is(err, producerstate.ErrTransactionCoordinatorFenced) {
+		t.Fatalf("marker from coordinator epoch 8 after replaying one from 9: %v", err)
+	}
+}
