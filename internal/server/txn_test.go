@@ -98,9 +98,16 @@ func (p *txnProducer) end(commit bool, coordinatorEpoch int32, parts map[string]
 
 func writeMarkers(t *testing.T, cl *kgo.Client, id int64, epoch int16, coordinatorEpoch int32, commit bool, parts map[string][]int32) map[string]int16 {
 	t.Helper()
+	return writeMarkersTV(t, cl, id, epoch, coordinatorEpoch, commit, 0, parts)
+}
+
+// writeMarkersTV is writeMarkers with a transaction version (v2+).
+func writeMarkersTV(t *testing.T, cl *kgo.Client, id int64, epoch int16, coordinatorEpoch int32, commit bool, tv int8, parts map[string][]int32) map[string]int16 {
+	t.Helper()
 	req := kmsg.NewPtrWriteTxnMarkersRequest()
 	m := kmsg.NewWriteTxnMarkersRequestMarker()
 	m.ProducerID, m.ProducerEpoch, m.Committed, m.CoordinatorEpoch = id, epoch, commit, coordinatorEpoch
+	m.TransactionVersion = tv
 	for topic, ps := range parts {
 		mt := kmsg.NewWriteTxnMarkersRequestMarkerTopic()
 		mt.Topic, mt.Partitions = topic, ps
@@ -400,5 +407,30 @@ func TestTxn_AbortedTransactionsSurviveRestart(t *testing.T) {
 	mustEnd(t, writeMarkers(t, cl2, p1.id, p1.epoch, 1, true, map[string][]int32{"rst": {0}}))
 	if got := consumeValues(t, b2, "rst", true, 2); !slices.Equal(got, []string{"c-rst-0", "o-rst-0"}) {
 		t.Fatalf("read_committed after the commit: %v", got)
+	}
+}
+
+func TestTxn_DelayedMarkerCannotEndNextTransaction(t *testing.T) {
+	// KIP-890 part 2 (transaction version 2): the coordinator bumps the
+	// producer epoch with every marker, and the partition refuses a marker
+	// whose epoch is not above the producer's. A marker delayed from the
+	// first transaction therefore cannot abort the second (KAFKA-17754).
+	b := startBroker(t, testConfig(t, t.TempDir()))
+	cl := newClient(t, b)
+	createTopic(t, kadm.NewClient(cl), "tv2", 1)
+	p := newTxnProducer(t, cl)
+	parts := map[string][]int32{"tv2": {0}}
+	p.produce("tv2", 0, true, "first")
+	mustEnd(t, writeMarkersTV(t, cl, p.id, p.epoch+1, 0, true, 2, parts)) // commit, epoch bumped
+	p.epoch++
+	p.seq = map[string]int32{}
+	p.produce("tv2", 0, true, "second")
+	// The first transaction's marker, delayed, arrives again as an abort.
+	if codes := writeMarkersTV(t, cl, p.id, p.epoch, 0, false, 2, parts); codes["tv2/0"] != kerr.InvalidProducerEpoch.Code {
+		t.Fatalf("delayed marker: %v, want INVALID_PRODUCER_EPOCH", kerr.ErrorForCode(codes["tv2/0"]))
+	}
+	mustEnd(t, writeMarkersTV(t, cl, p.id, p.epoch+1, 0, true, 2, parts))
+	if got := consumeValues(t, b, "tv2", true, 2); !slices.Equal(got, []string{"first", "second"}) {
+		t.Fatalf("read_committed: %v, want both transactions committed", got)
 	}
 }
