@@ -28,7 +28,9 @@ package api
 // is in its transaction (KIP-890 part 1; produce_verify.go): a refusal is
 // INVALID_TXN_STATE, a coordinator that cannot answer NOT_ENOUGH_REPLICAS
 // (retriable, as Kafka translates it). Transactional batches of more than
-// one producer in one request are INVALID_TXN_STATE. Produce v12 (KIP-890
+// one producer in one request are INVALID_TXN_STATE. A request with
+// transactional batches but no transactional_id is refused whole with
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka's KafkaApis does. Produce v12 (KIP-890
 // part 2, the verification adds the partition) is implemented by the
 // same path with add=true but not advertised until the broker finalizes
 // transaction.version 2 (maxProduceVersion).
@@ -41,6 +43,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/basketmq/basket/internal/partition"
+	"github.com/basketmq/basket/internal/record"
 )
 
 // maxProduceVersion is the highest Produce version served. v12 waits for
@@ -60,6 +63,7 @@ func (h *Handlers) produce(ctx context.Context, r kmsg.Request) (kmsg.Response, 
 	req := r.(*kmsg.ProduceRequest)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	im := h.Image()
+	txnRefused := req.TransactionID == nil && hasTransactionalBatch(req)
 	txn := h.startTxnVerification(ctx, req)
 	var waits []produceWait
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
@@ -75,6 +79,10 @@ func (h *Handlers) produce(ctx context.Context, r kmsg.Request) (kmsg.Response, 
 			op.Partition = rp.Partition
 			p, ok := h.Partitions.Partition(rt.Topic, rp.Partition)
 			switch {
+			case txnRefused:
+				op.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+				setMessage(op, "transactional records need the request's transactional id")
+				continue
 			case !topicOK || !ok:
 				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
 				continue
@@ -124,3 +132,16 @@ func (h *Handlers) produce(ctx context.Context, r kmsg.Request) (kmsg.Response, 
 }
 
 func setMessage(op *kmsg.ProduceResponseTopicPartition, msg string) { op.ErrorMessage = &msg }
+
+// hasTransactionalBatch reports whether any partition's records start with
+// a transactional batch header.
+func hasTransactionalBatch(req *kmsg.ProduceRequest) bool {
+	for _, rt := range req.Topics {
+		for _, rp := range rt.Partitions {
+			if h, err := record.ParseHeader(rp.Records); err == nil && h.Attributes.Transactional() {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -319,7 +319,7 @@ func TestTxn_ClientControlBatchIsInvalidRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code := rawTxnProduce(t, cl, "", "ctl", 0, batch); code != kerr.InvalidRecord.Code {
+	if code := rawTxnProduce(t, cl, "ctl-txn", "ctl", 0, batch); code != kerr.InvalidRecord.Code {
 		t.Fatalf("client control batch: %v, want INVALID_RECORD", kerr.ErrorForCode(code))
 	}
 }
@@ -432,5 +432,21 @@ func TestTxn_DelayedMarkerCannotEndNextTransaction(t *testing.T) {
 	mustEnd(t, writeMarkersTV(t, cl, p.id, p.epoch+1, 0, true, 2, parts))
 	if got := consumeValues(t, b, "tv2", true, 2); !slices.Equal(got, []string{"first", "second"}) {
 		t.Fatalf("read_committed: %v, want both transactions committed", got)
+	}
+}
+
+func TestTxn_TransactionalBatchWithoutTransactionalIDRefused(t *testing.T) {
+	// Kafka refuses a Produce holding transactional records without a
+	// transactional id: TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+	b := startBroker(t, testConfig(t, t.TempDir()))
+	cl := newClient(t, b)
+	createTopic(t, kadm.NewClient(cl), "noid", 1)
+	batch, err := record.AppendBatch(nil, record.BatchSpec{ProducerID: 1, ProducerEpoch: 0, Transactional: true},
+		[]record.Record{{Value: []byte("v")}}, record.CodecNone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := rawTxnProduce(t, cl, "", "noid", 0, batch); code != kerr.TransactionalIDAuthorizationFailed.Code {
+		t.Fatalf("transactional batch without a transactional id: %v", kerr.ErrorForCode(code))
 	}
 }
