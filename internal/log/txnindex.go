@@ -102,10 +102,11 @@ type txnIndex struct {
 	synced  bool     // the file holds nothing unsynced
 }
 
-// openTxnIndex opens the segment's .txnindex if it exists and reads it. A
-// file that does not decode is reported with errCorruptTxnIndex; the
-// entries are then empty and the caller rebuilds them.
-func (s *segment) openTxnIndex(fs vfs.FS) error {
+// openTxnIndex opens the segment's .txnindex if it exists and reads it,
+// checking entries against the offsets below next. A file that does not
+// decode is reported with errCorruptTxnIndex; the entries are then empty
+// and the caller rebuilds them.
+func (s *segment) openTxnIndex(fs vfs.FS, next int64) error {
 	name := segmentName(s.dir, s.base, txnIndexSuffix)
 	f, err := fs.OpenFile(name, os.O_RDWR, 0o644)
 	if os.IsNotExist(err) {
@@ -130,7 +131,7 @@ func (s *segment) openTxnIndex(fs vfs.FS) error {
 		}
 		return err
 	}
-	entries, err := DecodeTxnIndex(b, s.base, s.next.Load())
+	entries, err := DecodeTxnIndex(b, s.base, next)
 	if err != nil {
 		return err
 	}

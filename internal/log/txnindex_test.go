@@ -3,6 +3,7 @@ package log
 import (
 	"bytes"
 	"errors"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -160,4 +161,79 @@ func FuzzDecodeTxnIndex(f *testing.F) {
 			t.Fatalf("accepted bytes re-encode differently:\n%x\n%x", b, again)
 		}
 	})
+}
+
+func TestTxnIndex_CorruptIndexIsRebuiltAtOpen(t *testing.T) {
+	// A .txnindex that fails its checks in a segment otherwise trusted
+	// (clean shutdown) is emptied, and Options.RebuildTxnIndex is asked to
+	// rebuild from that segment's base offset.
+	fs := vfs.NewFaultFS()
+	d := openTestDir(t, fs, "/data", clock.NewFake(t0))
+	l := mustCreate(t, d, "t")
+	cfg := smallConfig()
+	cfg.SegmentBytes = 2048
+	l.SetConfig(cfg)
+	appendTxnData(t, l, 30)
+	a := AbortedTxn{ProducerID: 1, FirstOffset: 2, LastOffset: 20, LastStableOffset: 21}
+	if err := l.AppendAbortedTxn(a); err != nil {
+		t.Fatal(err)
+	}
+	base := (*l.segs.Load())[l.NumSegments()-1].base
+	for _, s := range *l.segs.Load() {
+		if s.base <= 20 && 20 < s.next.Load() {
+			base = s.base
+		}
+	}
+	d.Close()
+	name := segmentName("/data/t-0", base, txnIndexSuffix)
+	b, err := vfs.ReadFile(fs, name)
+	if err != nil || len(b) != AbortedTxnSize {
+		t.Fatalf("%s: %d bytes, %v", name, len(b), err)
+	}
+	b[1] = 9 // version 9
+	if err := vfs.WriteFileAtomic(fs, "/data/t-0", filepath.Base(name), b); err != nil {
+		t.Fatal(err)
+	}
+	var rebuiltFrom []int64
+	d = openTestDir(t, fs, "/data", clock.NewFake(t0), func(o *Options) {
+		o.RebuildTxnIndex = func(l *Log, from int64) error {
+			rebuiltFrom = append(rebuiltFrom, from)
+			return l.AppendAbortedTxn(a)
+		}
+	})
+	l, _ = d.Log(TopicPartition{"t", 0})
+	if !slices.Equal(rebuiltFrom, []int64{base}) {
+		t.Fatalf("rebuilt from %v, want [%d]", rebuiltFrom, base)
+	}
+	if got := l.AbortedTxns(0, 100); !slices.Equal(got, []AbortedTxn{a}) {
+		t.Fatalf("after the rebuild: %+v", got)
+	}
+}
+
+func TestTxnIndex_RecoveredSegmentWithoutRebuilderKeepsSurvivingEntries(t *testing.T) {
+	// Without Options.RebuildTxnIndex (log-only use), a crash keeps the
+	// entries whose markers survived recovery and drops the others.
+	fs := vfs.NewFaultFS()
+	d := openTestDir(t, fs, "/data", clock.NewFake(t0))
+	l := mustCreate(t, d, "t")
+	appendTxnData(t, l, 10)
+	a := AbortedTxn{ProducerID: 1, FirstOffset: 2, LastOffset: 5, LastStableOffset: 6}
+	b := AbortedTxn{ProducerID: 2, FirstOffset: 7, LastOffset: 9, LastStableOffset: 10}
+	l.AppendAbortedTxn(a)
+	l.AppendAbortedTxn(b)
+	mustDurable(t, l, 8) // offsets 8 and 9 may be lost below
+	fs.Crash()
+	d.Close()
+	// Cut the log inside batch 9's bytes: recovery truncates at batch 9.
+	path := segmentName("/data/t-0", 0, logSuffix)
+	data, _ := vfs.ReadFile(fs, path)
+	vfs.WriteFileAtomic(fs, "/data/t-0", filepath.Base(path), data[:len(data)-5])
+	d = openTestDir(t, fs, "/data", clock.NewFake(t0))
+	l, _ = d.Log(TopicPartition{"t", 0})
+	if l.LogEndOffset() != 9 {
+		t.Fatalf("log end %d after recovery, want 9", l.LogEndOffset())
+	}
+	if got := l.AbortedTxns(0, 100); !slices.Equal(got, []AbortedTxn{a}) {
+		t.Fatalf("entries after recovery: %+v, want only %+v", got, a)
+	}
 }

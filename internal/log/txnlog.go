@@ -3,6 +3,7 @@ package log
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 )
 
@@ -65,11 +66,21 @@ func (d *Dir) loadTxnIndexes(l *Log, segs []*segment, recoverFrom int) error {
 	if recoverFrom < len(segs) {
 		stale = recoverFrom
 	}
+	corrupt := map[int]bool{}
 	for i, s := range segs {
-		err := s.openTxnIndex(d.fs)
+		// A recovered segment may have lost the tail its index
+		// describes: read the index whole, then cut it to the segment.
+		next := s.next.Load()
+		if i >= recoverFrom {
+			next = math.MaxInt64
+		}
+		err := s.openTxnIndex(d.fs, next)
 		if errors.Is(err, errCorruptTxnIndex) {
-			d.logger.Warn("transaction index does not match its segment; rebuilding it", "partition", l.tp.String(), "base", s.base, "err", err)
+			if i < recoverFrom {
+				d.logger.Warn("transaction index does not match its segment; rebuilding it", "partition", l.tp.String(), "base", s.base, "err", err)
+			}
 			stale = min(stale, i)
+			corrupt[i] = true
 			continue
 		}
 		if err != nil {
@@ -79,9 +90,9 @@ func (d *Dir) loadTxnIndexes(l *Log, segs []*segment, recoverFrom int) error {
 	if stale == len(segs) {
 		return nil
 	}
-	for _, s := range segs[stale:] {
+	for i, s := range segs[stale:] {
 		var err error
-		if d.opts.RebuildTxnIndex != nil {
+		if d.opts.RebuildTxnIndex != nil || corrupt[stale+i] {
 			err = s.resetTxnIndex()
 		} else {
 			err = s.truncateTxn(s.next.Load())
