@@ -95,11 +95,13 @@ func DecodeTxnIndex(b []byte, base, next int64) ([]AbortedTxn, error) {
 // rather than trusted. Readers (collect) run concurrently with the one
 // appender, which holds Log.mu or is recovery.
 type txnIndex struct {
-	mu      sync.RWMutex
+	mu      sync.RWMutex // guards entries
 	entries []AbortedTxn
-	f       vfs.File // nil until the first entry or when no file exists
-	written int      // entries in the file
-	synced  bool     // the file holds nothing unsynced
+
+	fmu     sync.Mutex // guards the file state: the appender and the flusher
+	f       vfs.File   // nil until the first entry or when no file exists
+	written int        // entries in the file
+	synced  bool       // the file holds nothing unsynced
 }
 
 // openTxnIndex opens the segment's .txnindex if it exists and reads it,
@@ -116,6 +118,8 @@ func (s *segment) openTxnIndex(fs vfs.FS, next int64) error {
 		return err
 	}
 	x := &s.txn
+	x.fmu.Lock()
+	defer x.fmu.Unlock()
 	x.f, x.synced = f, true
 	size, err := f.Size()
 	if err != nil {
@@ -146,6 +150,8 @@ func (s *segment) resetTxnIndex() error {
 	x.mu.Lock()
 	x.entries = nil
 	x.mu.Unlock()
+	x.fmu.Lock()
+	defer x.fmu.Unlock()
 	x.written = 0
 	if x.f == nil {
 		return nil
@@ -158,6 +164,8 @@ func (s *segment) resetTxnIndex() error {
 // it (without a sync).
 func (s *segment) appendTxn(fs vfs.FS, a AbortedTxn) error {
 	x := &s.txn
+	x.fmu.Lock()
+	defer x.fmu.Unlock()
 	if x.f == nil {
 		f, err := fs.OpenFile(segmentName(s.dir, s.base, txnIndexSuffix), os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o644)
 		if err != nil {
@@ -188,6 +196,8 @@ func (s *segment) truncateTxn(offset int64) error {
 	}
 	x.entries = x.entries[:n]
 	x.mu.Unlock()
+	x.fmu.Lock()
+	defer x.fmu.Unlock()
 	if x.f == nil || n == x.written {
 		return nil
 	}
@@ -196,10 +206,12 @@ func (s *segment) truncateTxn(offset int64) error {
 	return x.f.Truncate(int64(n) * AbortedTxnSize)
 }
 
-// syncTxn makes the index file durable. Called with segment.flushMu held
-// when a sealed segment's indexes are synced, and on truncation.
+// syncTxn makes the index file durable: when a sealed segment's indexes
+// are synced, on truncation, and for an entry added to a sealed segment.
 func (s *segment) syncTxn() error {
 	x := &s.txn
+	x.fmu.Lock()
+	defer x.fmu.Unlock()
 	if x.f == nil || x.synced {
 		return nil
 	}
@@ -211,10 +223,13 @@ func (s *segment) syncTxn() error {
 }
 
 func (s *segment) closeTxn() error {
-	if s.txn.f == nil {
+	x := &s.txn
+	x.fmu.Lock()
+	defer x.fmu.Unlock()
+	if x.f == nil {
 		return nil
 	}
-	return s.txn.f.Close()
+	return x.f.Close()
 }
 
 // collectTxns appends to out the entries that overlap [from, upper): marker

@@ -29,6 +29,13 @@ func (l *Log) AppendAbortedTxn(a AbortedTxn) error {
 	if err := segs[i].appendTxn(l.owner.fs, a); err != nil {
 		return l.fail(fmt.Errorf("transaction index: %w", err))
 	}
+	if segs[i].sealed.Load() {
+		// The flusher may have synced this segment's indexes already
+		// and let the recovery point pass it: sync the entry now.
+		if err := segs[i].syncTxn(); err != nil {
+			return l.fail(fmt.Errorf("transaction index: %w", err))
+		}
+	}
 	return nil
 }
 
