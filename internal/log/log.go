@@ -159,6 +159,13 @@ func (l *Log) fail(cause error) error {
 // Append does not wait for durability: call WaitDurable with
 // LastOffset+1 to acknowledge only synced data.
 func (l *Log) Append(batch []byte, leaderEpoch int32) (AppendInfo, error) {
+	return l.append(batch, leaderEpoch, nil)
+}
+
+// append is Append; aborted, when not nil, is asked for the
+// aborted-transaction index entry of the batch (a marker) once its offset
+// is known (AppendMarker).
+func (l *Log) append(batch []byte, leaderEpoch int32, aborted func(offset int64) (AbortedTxn, bool)) (AppendInfo, error) {
 	h, err := record.Validate(batch)
 	if err != nil {
 		return AppendInfo{}, err
@@ -198,6 +205,19 @@ func (l *Log) Append(batch []byte, leaderEpoch int32) (AppendInfo, error) {
 	}
 	if err := seg.append(batch, &h, maxTs, cfg); err != nil {
 		return AppendInfo{}, fmt.Errorf("log %s: append: %w", l.tp, err)
+	}
+	if aborted != nil {
+		// Written before the log end offset moves, so the flush that
+		// makes the marker durable syncs the entry too.
+		if a, ok := aborted(base); ok {
+			created, err := seg.appendTxn(l.owner.fs, a)
+			if err != nil {
+				return AppendInfo{}, l.fail(fmt.Errorf("transaction index: %w", err))
+			}
+			if created {
+				l.dirDirty.Store(true) // the flush syncs the name too
+			}
+		}
 	}
 	l.logEndOffset.Store(info.LastOffset + 1)
 	info.LogStartOffset = l.logStartOffset.Load()

@@ -194,7 +194,7 @@ func (d *Dir) openLog(tp TopicPartition, clean bool, recoveryPoint int64, hasRP 
 	last := segs[len(segs)-1]
 	l.logEndOffset.Store(last.next.Load())
 	l.logStartOffset.Store(min(max(logStart, segs[0].base), l.logEndOffset.Load()))
-	if err := d.loadTxnIndexes(l, segs, recoverFrom); err != nil {
+	if err := d.loadTxnIndexes(l, segs, recoverFrom, recoveryPoint, hasRP); err != nil {
 		closeAll()
 		return nil, err
 	}

@@ -174,6 +174,11 @@ func (s *segment) flushLocked() error {
 		}
 		s.synced = size
 	}
+	if !sealed { // entries of markers this flush makes durable
+		if err := s.syncTxn(); err != nil {
+			return err
+		}
+	}
 	if sealed && !s.indexSynced {
 		if err := s.writeIndexes(); err != nil {
 			return err

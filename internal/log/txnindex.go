@@ -105,10 +105,12 @@ type txnIndex struct {
 }
 
 // openTxnIndex opens the segment's .txnindex if it exists and reads it,
-// checking entries against the offsets below next. A file that does not
-// decode is reported with errCorruptTxnIndex; the entries are then empty
-// and the caller rebuilds them.
-func (s *segment) openTxnIndex(fs vfs.FS, next int64) error {
+// checking entries against the offsets below next. With tornTail, a
+// partial last entry (a write a crash cut) is dropped and cut from the
+// file rather than failing the file. A file that does not decode is
+// reported with errCorruptTxnIndex; the entries are then empty and the
+// caller rebuilds them.
+func (s *segment) openTxnIndex(fs vfs.FS, next int64, tornTail bool) error {
 	name := segmentName(s.dir, s.base, txnIndexSuffix)
 	f, err := fs.OpenFile(name, os.O_RDWR, 0o644)
 	if os.IsNotExist(err) {
@@ -134,6 +136,13 @@ func (s *segment) openTxnIndex(fs vfs.FS, next int64) error {
 			err = io.ErrUnexpectedEOF
 		}
 		return err
+	}
+	if whole := len(b) / AbortedTxnSize * AbortedTxnSize; tornTail && whole < len(b) {
+		b = b[:whole]
+		x.synced = false
+		if err := f.Truncate(int64(whole)); err != nil {
+			return err
+		}
 	}
 	entries, err := DecodeTxnIndex(b, s.base, next)
 	if err != nil {
@@ -161,28 +170,29 @@ func (s *segment) resetTxnIndex() error {
 }
 
 // appendTxn adds an entry, creating the file on the first one, and writes
-// it (without a sync).
-func (s *segment) appendTxn(fs vfs.FS, a AbortedTxn) error {
+// it (without a sync). created reports a new file, whose name the caller
+// must make durable with a directory sync before trusting the entry.
+func (s *segment) appendTxn(fs vfs.FS, a AbortedTxn) (created bool, err error) {
 	x := &s.txn
 	x.fmu.Lock()
 	defer x.fmu.Unlock()
 	if x.f == nil {
 		f, err := fs.OpenFile(segmentName(s.dir, s.base, txnIndexSuffix), os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o644)
 		if err != nil {
-			return err
+			return false, err
 		}
-		x.f = f
+		x.f, created = f, true
 	}
 	if _, err := x.f.WriteAt(a.appendTo(make([]byte, 0, AbortedTxnSize)), int64(x.written)*AbortedTxnSize); err != nil {
 		x.f.Truncate(int64(x.written) * AbortedTxnSize)
-		return err
+		return created, err
 	}
 	x.written++
 	x.synced = false
 	x.mu.Lock()
 	x.entries = append(x.entries, a)
 	x.mu.Unlock()
-	return nil
+	return created, nil
 }
 
 // truncateTxn drops the entries whose marker is at or after offset, as

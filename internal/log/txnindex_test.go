@@ -237,3 +237,47 @@ func TestTxnIndex_RecoveredSegmentWithoutRebuilderKeepsSurvivingEntries(t *testi
 		t.Fatalf("entries after recovery: %+v, want only %+v", got, a)
 	}
 }
+
+func TestTxnIndex_RecoveryRebuildsFromTheRecoveryPoint(t *testing.T) {
+	// An entry is written with its marker (AppendMarker) and synced by the
+	// flush that makes the marker durable, so after a crash only entries
+	// of markers above the checkpointed recovery point are rebuilt.
+	fs := vfs.NewFaultFS()
+	d := openTestDir(t, fs, "/data", clock.NewFake(t0))
+	l := mustCreate(t, d, "t")
+	appendTxnData(t, l, 5)
+	a := AbortedTxn{ProducerID: 1, FirstOffset: 1, LastOffset: 5, LastStableOffset: 6}
+	if _, err := l.AppendMarker(testBatch(1, 10, t0.UnixMilli()), 7, func(off int64) (AbortedTxn, bool) {
+		if off != 5 {
+			t.Errorf("marker offset %d, want 5", off)
+		}
+		return a, true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	appendTxnData(t, l, 4)
+	mustDurable(t, l, l.LogEndOffset())
+	rp := l.LogEndOffset()
+	if err := d.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	appendTxnData(t, l, 3)
+	b := AbortedTxn{ProducerID: 2, FirstOffset: 6, LastOffset: rp + 3, LastStableOffset: rp + 4}
+	l.AppendMarker(testBatch(1, 10, t0.UnixMilli()), 7, func(int64) (AbortedTxn, bool) { return b, true })
+	fs.Crash() // kill -9: no clean close, the checkpoint still says rp
+
+	var from []int64
+	d = openTestDir(t, fs, "/data", clock.NewFake(t0), func(o *Options) {
+		o.RebuildTxnIndex = func(l *Log, f int64) error {
+			from = append(from, f)
+			return l.AppendAbortedTxn(b)
+		}
+	})
+	l, _ = d.Log(TopicPartition{"t", 0})
+	if !slices.Equal(from, []int64{rp}) {
+		t.Fatalf("rebuilt from %v, want the recovery point [%d]", from, rp)
+	}
+	if got := l.AbortedTxns(0, 100); !slices.Equal(got, []AbortedTxn{a, b}) {
+		t.Fatalf("entries after recovery: %+v", got)
+	}
+}

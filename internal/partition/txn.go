@@ -149,7 +149,8 @@ type Marker struct {
 // WriteMarker appends a COMMIT or ABORT control batch for the producer,
 // after Kafka's marker checks (producerstate.CheckMarker:
 // ErrInvalidProducerEpoch, ErrTransactionCoordinatorFenced). An ABORT that
-// ends a transaction adds it to the aborted-transaction index; any marker
+// ends a transaction adds it to the aborted-transaction index, written with
+// the marker (log.AppendMarker); any marker
 // voids a pending verification of the producer. Like Append it does not
 // wait for durability: call WaitAcked with the result.
 func (p *Partition) WriteMarker(m Marker) (AppendResult, error) {
@@ -173,7 +174,13 @@ func (p *Partition) WriteMarker(m Marker) (AppendResult, error) {
 	if err := p.producers.CheckMarker(&h, producerstate.MarkerCheck{Marker: em, TransactionVersion: m.TransactionVersion}); err != nil {
 		return AppendResult{}, err
 	}
-	info, err := p.log.Append(batch, p.leaderEpoch.Load())
+	info, err := p.log.AppendMarker(batch, p.leaderEpoch.Load(), func(offset int64) (log.AbortedTxn, bool) {
+		c, lastStable, ok := p.producers.MarkerOutcome(m.ProducerID, offset, !m.Commit)
+		if !ok || m.Commit {
+			return log.AbortedTxn{}, false
+		}
+		return log.AbortedTxn{ProducerID: c.ProducerID, FirstOffset: c.FirstOffset, LastOffset: c.LastOffset, LastStableOffset: lastStable}, true
+	})
 	if err != nil {
 		return AppendResult{}, err
 	}
@@ -181,13 +188,6 @@ func (p *Partition) WriteMarker(m Marker) (AppendResult, error) {
 	c, completed := p.producers.UpdateMarker(&appended, em, p.now())
 	delete(p.verifying, m.ProducerID)
 	if completed {
-		if c.Aborted {
-			a := log.AbortedTxn{ProducerID: c.ProducerID, FirstOffset: c.FirstOffset, LastOffset: c.LastOffset,
-				LastStableOffset: p.producers.LastStableOffsetAfter(c)}
-			if err := p.log.AppendAbortedTxn(a); err != nil {
-				return AppendResult{}, err
-			}
-		}
 		p.publishUnstable(&c)
 	}
 	p.wakeReaders()

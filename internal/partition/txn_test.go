@@ -190,7 +190,7 @@ func TestPartition_VerificationGuard(t *testing.T) {
 // lists exactly the aborted transactions whose markers survived, with the
 // offsets and last stable offsets the append path wrote.
 func TestPartition_TxnIndexRebuiltAfterPowerLoss(t *testing.T) {
-	for seed := range uint64(8) {
+	for seed := range uint64(24) {
 		rng := rand.New(rand.NewPCG(seed, 9))
 		fs := vfs.NewFaultFS()
 		d, p := openPartition(t, fs)

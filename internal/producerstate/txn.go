@@ -94,6 +94,28 @@ func (s *State) LastStableOffsetAfter(c CompletedTxn) int64 {
 	return c.LastOffset + 1
 }
 
+// MarkerOutcome tells, without changing the state, what a marker of
+// producer id written at offset would do: the transaction it would
+// complete (ok false when the producer has none open here) and the last
+// stable offset once it is applied, as UpdateMarker then
+// LastStableOffsetAfter would give. The partition writes the aborted
+// index entry with the marker from it.
+func (s *State) MarkerOutcome(id, offset int64, abort bool) (c CompletedTxn, lastStable int64, ok bool) {
+	p := s.producers[id]
+	if p == nil || p.txnFirstOffset < 0 {
+		return CompletedTxn{}, 0, false
+	}
+	c = CompletedTxn{ProducerID: id, FirstOffset: p.txnFirstOffset, LastOffset: offset, Aborted: abort}
+	lastStable = offset + 1
+	found := false
+	for other, first := range s.ongoing {
+		if other != id && (!found || first < lastStable) {
+			lastStable, found = first, true
+		}
+	}
+	return c, lastStable, true
+}
+
 // FirstUnstableOffset is the first offset of the earliest open
 // transaction; ok is false when no transaction is open. The last stable
 // offset of the partition is at most this.

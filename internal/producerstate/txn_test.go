@@ -51,12 +51,21 @@ func TestTxn_OpenAndCompleteTrackFirstUnstableOffset(t *testing.T) {
 	if !a.s.HasOngoingTxn(1, 0) || a.s.HasOngoingTxn(1, 1) || a.s.HasOngoingTxn(3, 0) {
 		t.Fatal("HasOngoingTxn wrong")
 	}
+	if c, lso, ok := a.s.MarkerOutcome(1, 104, true); !ok || lso != 102 || c != (CompletedTxn{ProducerID: 1, FirstOffset: 100, LastOffset: 104, Aborted: true}) {
+		t.Fatalf("MarkerOutcome before the abort: %+v %d %v", c, lso, ok)
+	}
 	c, ok, err := a.writeMarker(t, 1, 0, record.ControlAbort, 5, 0) // 104
 	if err != nil || !ok || c != (CompletedTxn{ProducerID: 1, FirstOffset: 100, LastOffset: 104, Aborted: true}) {
 		t.Fatalf("abort: %+v %v %v", c, ok, err)
 	}
 	if lso := a.s.LastStableOffsetAfter(c); lso != 102 {
 		t.Fatalf("LSO after the abort %d, want 102 (producer 2's open txn)", lso)
+	}
+	if _, lso, ok := a.s.MarkerOutcome(2, 105, false); !ok || lso != 106 {
+		t.Fatalf("MarkerOutcome before the last commit: %d %v", lso, ok)
+	}
+	if _, _, ok := a.s.MarkerOutcome(7, 105, true); ok {
+		t.Fatal("MarkerOutcome for a producer without a transaction")
 	}
 	c, ok, _ = a.writeMarker(t, 2, 0, record.ControlCommit, 5, 0) // 105
 	if !ok || c.Aborted || c.FirstOffset != 102 {
