@@ -8,11 +8,11 @@ import (
 	"github.com/basketmq/basket/internal/record"
 )
 
-// ReadMarker reads the transaction marker of the control batch with header
+// readMarker reads the transaction marker of the control batch with header
 // h from l. ok is false for a control batch holding no marker (compaction
 // may empty one); a marker that does not parse is an error wrapping
 // record.ErrCorrupt.
-func ReadMarker(l *log.Log, h *record.Header) (m record.EndTxnMarker, ok bool, err error) {
+func readMarker(l *log.Log, h *record.Header) (m record.EndTxnMarker, ok bool, err error) {
 	region, err := l.Read(h.BaseOffset, int(h.Size()))
 	if err != nil {
 		return m, false, err
@@ -50,7 +50,7 @@ func replay(l *log.Log, s *State, from, skipBelow int64, completed func(c Comple
 			s.Update(h, h.MaxTimestamp)
 			return nil
 		}
-		m, ok, err := ReadMarker(l, h)
+		m, ok, err := readMarker(l, h)
 		if err != nil || !ok {
 			// A marker that cannot be read still ends the
 			// producer's transaction, as any control batch does.
