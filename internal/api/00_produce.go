@@ -16,9 +16,24 @@ package api
 // of the request is appended first and then all wait together, so they
 // share one group commit; TimeoutMillis bounds the wait
 // (REQUEST_TIMED_OUT). v5+ returns the log start offset; v8+ has an error
-// message field. Transactional produce is not supported yet. Internal
-// topics (__consumer_offsets) are the broker's own: INVALID_TOPIC_EXCEPTION,
-// as Kafka answers.
+// message field. Internal topics (__consumer_offsets) are the broker's
+// own: INVALID_TOPIC_EXCEPTION, as Kafka answers.
+//
+// Transactions (KIP-98): transactional batches are appended as any other;
+// the partition tracks each producer's open transaction, and a
+// non-transactional batch from a producer whose transaction is open is
+// INVALID_TXN_STATE. With a TxnVerifier wired and a transactional_id in
+// the request, a producer's first transactional batch to a partition is
+// appended only after the transaction coordinator confirmed the partition
+// is in its transaction (KIP-890 part 1; produce_verify.go): a refusal is
+// INVALID_TXN_STATE, a coordinator that cannot answer NOT_ENOUGH_REPLICAS
+// (retriable, as Kafka translates it). Transactional batches of more than
+// one producer in one request are INVALID_TXN_STATE. A request with
+// transactional batches but no transactional_id is refused whole with
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka's KafkaApis does. Produce v12 (KIP-890
+// part 2, the verification adds the partition) is implemented by the
+// same path with add=true but not advertised until the broker finalizes
+// transaction.version 2 (maxProduceVersion).
 
 import (
 	"context"
@@ -28,9 +43,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/basketmq/basket/internal/partition"
+	"github.com/basketmq/basket/internal/record"
 )
 
-func init() { register(0, 0, 3, 11, (*Handlers).produce) }
+// maxProduceVersion is the highest Produce version served. v12 waits for
+// the transaction coordinator's KIP-890 part 2 support.
+const maxProduceVersion = 11
+
+func init() { register(0, 0, 3, maxProduceVersion, (*Handlers).produce) }
 
 // produceWait is one appended batch waiting for its acknowledgement.
 type produceWait struct {
@@ -42,10 +62,12 @@ type produceWait struct {
 // produce must not refer to the request's record bytes once it returns:
 // the server hands the frame they alias to the next request (the Wait
 // reads only the response and the append results).
-func (h *Handlers) produce(_ context.Context, r kmsg.Request) (kmsg.Response, Wait, error) {
+func (h *Handlers) produce(ctx context.Context, r kmsg.Request) (kmsg.Response, Wait, error) {
 	req := r.(*kmsg.ProduceRequest)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	im := h.Image()
+	txnRefused := req.TransactionID == nil && hasTransactionalBatch(req)
+	txn := h.startTxnVerification(ctx, req)
 	var waits []produceWait
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
 	for i, rt := range req.Topics {
@@ -60,6 +82,10 @@ func (h *Handlers) produce(_ context.Context, r kmsg.Request) (kmsg.Response, Wa
 			op.Partition = rp.Partition
 			p, ok := h.Partitions.Partition(rt.Topic, rp.Partition)
 			switch {
+			case txnRefused:
+				op.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+				setMessage(op, "transactional records need the request's transactional id")
+				continue
 			case !topicOK || !ok:
 				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
 				continue
@@ -67,16 +93,12 @@ func (h *Handlers) produce(_ context.Context, r kmsg.Request) (kmsg.Response, Wa
 				op.ErrorCode = kerr.InvalidTopicException.Code
 				setMessage(op, "cannot append to internal topic "+rt.Topic)
 				continue
-			case req.TransactionID != nil:
-				op.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
-				setMessage(op, "transactions are not supported yet")
-				continue
 			case len(rp.Records) > int(h.MaxMessageBytes(topic)):
 				op.ErrorCode = kerr.MessageTooLarge.Code
 				setMessage(op, "batch of "+itoa(int32(len(rp.Records)))+" bytes exceeds max.message.bytes "+itoa(h.MaxMessageBytes(topic)))
 				continue
 			}
-			res, err := p.Append(rp.Records)
+			res, err := txn.append(p, rt.Topic, rp.Partition, rp.Records)
 			if err != nil {
 				op.ErrorCode = codeFor(err).Code
 				setMessage(op, err.Error())
@@ -113,3 +135,16 @@ func (h *Handlers) produce(_ context.Context, r kmsg.Request) (kmsg.Response, Wa
 }
 
 func setMessage(op *kmsg.ProduceResponseTopicPartition, msg string) { op.ErrorMessage = &msg }
+
+// hasTransactionalBatch reports whether any partition's records start with
+// a transactional batch header.
+func hasTransactionalBatch(req *kmsg.ProduceRequest) bool {
+	for _, rt := range req.Topics {
+		for _, rp := range rt.Partitions {
+			if h, err := record.ParseHeader(rp.Records); err == nil && h.Attributes.Transactional() {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -12,9 +12,18 @@ package api
 //
 // Long poll: with less than MinBytes available the request waits up to
 // MaxWaitMillis and is woken as soon as any of its partitions' high
-// watermark moves. read_committed (v4+) reads up to the last stable
-// offset, equal to the high watermark until transactions exist, with no
-// aborted transactions.
+// watermark moves.
+//
+// read_committed (isolation level 1, KIP-98) returns whole batches only
+// below the last stable offset — the first offset of the earliest
+// transaction not yet decided, capped by the high watermark — with the
+// aborted transactions (producer id, first offset) that overlap the
+// returned data, from the segments' aborted-transaction indexes, so the
+// client drops their records; control batches (markers) are returned as
+// the log holds them. An offset between the last stable offset and the
+// high watermark is answered with no data. read_uncommitted reads up to
+// the high watermark with a null aborted list. LastStableOffset is set in
+// every version.
 //
 // Fetch sessions (v7+, KIP-227): Basket declines to create sessions by
 // answering SessionID 0, so clients keep sending full fetches; an
@@ -97,7 +106,7 @@ func (h *Handlers) fill(req *kmsg.FetchRequest, resp *fetchResponse, wake *[]<-c
 				continue
 			}
 			*wake = append(*wake, p.Changed())
-			regions[i] = h.fetchPartition(p, &rp, &op, min(int(rp.PartitionMaxBytes), budget-total), total == 0)
+			regions[i] = h.fetchPartition(p, &rp, &op, min(int(rp.PartitionMaxBytes), budget-total), total == 0, req.IsolationLevel == 1)
 			total += int(regions[i].Len)
 			ot.Partitions = append(ot.Partitions, op)
 		}
@@ -110,9 +119,9 @@ func (h *Handlers) fill(req *kmsg.FetchRequest, resp *fetchResponse, wake *[]<-c
 // fetchPartition fills one partition's answer and returns the region of
 // its record data (Len 0 for none). first allows exceeding maxBytes with a
 // single batch, for the first partition with data.
-func (h *Handlers) fetchPartition(p *partition.Partition, rp *kmsg.FetchRequestTopicPartition, op *kmsg.FetchResponseTopicPartition, maxBytes int, first bool) log.Region {
+func (h *Handlers) fetchPartition(p *partition.Partition, rp *kmsg.FetchRequestTopicPartition, op *kmsg.FetchResponseTopicPartition, maxBytes int, first, readCommitted bool) log.Region {
 	hw := p.HighWatermark()
-	op.HighWatermark, op.LastStableOffset, op.LogStartOffset = hw, p.LastStableOffset(), p.Log().LogStartOffset()
+	op.HighWatermark, op.LastStableOffset, op.LogStartOffset = hw, min(p.LastStableOffset(), hw), p.Log().LogStartOffset()
 	if rp.CurrentLeaderEpoch >= 0 {
 		switch epoch := p.LeaderEpoch(); {
 		case rp.CurrentLeaderEpoch > epoch:
@@ -130,13 +139,27 @@ func (h *Handlers) fetchPartition(p *partition.Partition, rp *kmsg.FetchRequestT
 	if maxBytes <= 0 && !first {
 		return log.Region{}
 	}
-	region, err := p.Read(rp.FetchOffset, max(maxBytes, 1))
+	var region log.Region
+	var err error
+	if readCommitted {
+		region, err = p.Log().ReadUpTo(rp.FetchOffset, max(maxBytes, 1), op.LastStableOffset)
+		op.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
+	} else {
+		region, err = p.Read(rp.FetchOffset, max(maxBytes, 1))
+	}
 	if err != nil {
 		op.ErrorCode = codeFor(err).Code
 		return log.Region{}
 	}
 	if !first && region.Len > int64(maxBytes) {
 		return log.Region{}
+	}
+	if readCommitted && region.Len > 0 {
+		for _, a := range p.AbortedTxns(rp.FetchOffset, op.LastStableOffset) {
+			at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+			at.ProducerID, at.FirstOffset = a.ProducerID, a.FirstOffset
+			op.AbortedTransactions = append(op.AbortedTransactions, at)
+		}
 	}
 	return region
 }

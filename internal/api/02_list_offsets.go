@@ -6,8 +6,10 @@ package api
 // offset), -1 latest (the high watermark, or the last stable offset under
 // read_committed, v2+), -3 the record with the largest timestamp (v7,
 // KIP-734), and otherwise the first record whose timestamp is at or after
-// the one given; -1/-1 when there is none below the high watermark. v4+
-// returns the leader epoch and checks CurrentLeaderEpoch (KIP-320).
+// the one given; -1/-1 when there is none below the high watermark — below
+// the last stable offset under read_committed (KIP-98), as Kafka's
+// lastFetchableOffset. v4+ returns the leader epoch and checks
+// CurrentLeaderEpoch (KIP-320).
 
 import (
 	"context"
@@ -52,6 +54,10 @@ func listOffset(p *partition.Partition, isolation int8, rp *kmsg.ListOffsetsRequ
 	}
 	op.LeaderEpoch = epoch
 	hw := p.HighWatermark()
+	fetchable := hw
+	if isolation == 1 {
+		fetchable = min(p.LastStableOffset(), hw)
+	}
 	op.Timestamp, op.Offset = -1, -1
 	var err error
 	var ok bool
@@ -59,10 +65,7 @@ func listOffset(p *partition.Partition, isolation int8, rp *kmsg.ListOffsetsRequ
 	case -2:
 		op.Offset = p.Log().LogStartOffset()
 	case -1:
-		op.Offset = hw
-		if isolation == 1 {
-			op.Offset = p.LastStableOffset()
-		}
+		op.Offset = fetchable
 	case -3:
 		op.Offset, op.Timestamp, ok, err = p.Log().OffsetOfMaxTimestamp()
 	default:
@@ -77,7 +80,7 @@ func listOffset(p *partition.Partition, isolation int8, rp *kmsg.ListOffsetsRequ
 		return
 	}
 	if rp.Timestamp >= 0 || rp.Timestamp == -3 {
-		if !ok || op.Offset >= hw {
+		if !ok || op.Offset >= fetchable {
 			op.Offset, op.Timestamp = -1, -1
 		}
 	}

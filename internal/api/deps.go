@@ -45,6 +45,37 @@ type Groups interface {
 	Submit(ctx context.Context, p int32, from group.Caller, cmd func(*group.Coordinator, group.Caller) group.Result) (<-chan kmsg.Response, error)
 }
 
+// TxnVerifier asks the transaction coordinator whether partitions belong to
+// a producer's ongoing transaction (KIP-890 part 1), before the partition
+// accepts the producer's first transactional batch: this is what keeps a
+// late or misdirected batch from opening a transaction that nothing will
+// ever end. The coordinator side (coordinator/txn) implements it in
+// process.
+type TxnVerifier interface {
+	// VerifyTxnPartitions answers, for each topic and partition, 0 when
+	// it is part of transactionalID's ongoing transaction at producerID
+	// and producerEpoch, else the Kafka error code (INVALID_TXN_STATE,
+	// INVALID_PRODUCER_EPOCH, PRODUCER_FENCED, CONCURRENT_TRANSACTIONS,
+	// NOT_COORDINATOR, ...). add=true is Produce v12's implicit
+	// AddPartitionsToTxn (KIP-890 part 2): the coordinator adds the
+	// partitions instead of only checking. A partition missing from the
+	// answer counts as INVALID_TXN_STATE; an error fails every partition
+	// as COORDINATOR_NOT_AVAILABLE. It may block briefly; it must not
+	// call back into the produce path.
+	VerifyTxnPartitions(ctx context.Context, transactionalID string, producerID int64, producerEpoch int16, add bool, partitions map[string][]int32) (map[string]map[int32]int16, error)
+}
+
+// GroupTxnMarkers writes transaction markers to the partitions of
+// __consumer_offsets, whose logs the group runtime owns: a COMMIT makes
+// the transaction's TxnOffsetCommits visible, an ABORT drops them. The
+// group runtime implements it.
+type GroupTxnMarkers interface {
+	// WriteTxnMarker appends the marker to __consumer_offsets partition
+	// and returns once it is durable; an error is a Kafka error
+	// (*kerr.Error) or a storage error.
+	WriteTxnMarker(ctx context.Context, partition int32, producerID int64, producerEpoch int16, coordinatorEpoch int32, commit bool) error
+}
+
 // Handlers serves the APIs. Fields are set once, before serving.
 type Handlers struct {
 	Node       Node
@@ -55,6 +86,13 @@ type Handlers struct {
 	// Groups serves the group APIs; nil answers them NOT_COORDINATOR
 	// (FindCoordinator: COORDINATOR_NOT_AVAILABLE).
 	Groups Groups
+
+	// TxnVerifier verifies transactional produce (KIP-890); nil accepts
+	// transactional batches unverified, as Kafka before 3.6.
+	TxnVerifier TxnVerifier
+	// GroupTxnMarkers takes WriteTxnMarkers for __consumer_offsets; nil
+	// answers those partitions COORDINATOR_NOT_AVAILABLE.
+	GroupTxnMarkers GroupTxnMarkers
 
 	// AutoCreateTopics is auto.create.topics.enable.
 	AutoCreateTopics bool

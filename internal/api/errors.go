@@ -35,6 +35,10 @@ func codeFor(err error) *kerr.Error {
 		return kerr.OutOfOrderSequenceNumber
 	case errors.Is(err, producerstate.ErrInvalidProducerEpoch):
 		return kerr.InvalidProducerEpoch
+	case errors.Is(err, producerstate.ErrInvalidTxnState):
+		return kerr.InvalidTxnState
+	case errors.Is(err, producerstate.ErrTransactionCoordinatorFenced):
+		return kerr.TransactionCoordinatorFenced
 	}
 	var ke *kerr.Error
 	if errors.As(err, &ke) {

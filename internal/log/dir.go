@@ -61,6 +61,14 @@ type Options struct {
 	// per byte. Readers of dropped data read the disk. Zero takes the
 	// default, 64 MiB; negative keeps everything (Kafka's behaviour).
 	PageCacheRetainBytes int64
+	// RebuildTxnIndex rebuilds the aborted-transaction index of a log
+	// being opened from offset from on, after recovery emptied the indexes
+	// of the segments it re-validated: it replays producer state up to the
+	// log end and calls l.AppendAbortedTxn for every ABORT marker at or
+	// after from. The broker sets it to producerstate.RebuildTxnIndex;
+	// when nil, recovered segments keep the index entries whose markers
+	// survived.
+	RebuildTxnIndex func(l *Log, from int64) error
 }
 
 // DefaultPageCacheRetainBytes is PageCacheRetainBytes' default.

@@ -11,8 +11,11 @@
 // batches stored exactly as the producer sent them (BaseOffset and
 // PartitionLeaderEpoch rewritten, and MaxTimestamp under LogAppendTime), a
 // sparse .index (offset to file position every index.interval.bytes) and a
-// .timeindex (largest timestamp so far to offset). The byte formats are in
-// docs/format/.
+// .timeindex (largest timestamp so far to offset), and, once the segment
+// holds an ABORT transaction marker, a .txnindex listing the transactions
+// aborted in it (AppendAbortedTxn, AbortedTxns; rebuilt by
+// Options.RebuildTxnIndex for segments recovered after a crash). The byte
+// formats are in docs/format/.
 //
 // # Data paths
 //

@@ -163,7 +163,7 @@ func (l *Log) Append(batch []byte, leaderEpoch int32) (AppendInfo, error) {
 	if err != nil {
 		return AppendInfo{}, err
 	}
-	return l.append(batch, h, leaderEpoch)
+	return l.append(batch, h, leaderEpoch, nil)
 }
 
 // AppendValidated is Append for a batch whose checksum and header the
@@ -172,10 +172,13 @@ func (l *Log) Append(batch []byte, leaderEpoch int32) (AppendInfo, error) {
 // spares the produce path a second CRC pass over every byte. Giving it an
 // unchecked batch can write a corrupt one to the log.
 func (l *Log) AppendValidated(batch []byte, h record.Header, leaderEpoch int32) (AppendInfo, error) {
-	return l.append(batch, h, leaderEpoch)
+	return l.append(batch, h, leaderEpoch, nil)
 }
 
-func (l *Log) append(batch []byte, h record.Header, leaderEpoch int32) (AppendInfo, error) {
+// append appends a validated batch with header h; aborted, when not nil,
+// is asked for the aborted-transaction index entry of the batch (a marker)
+// once its offset is known (AppendMarker).
+func (l *Log) append(batch []byte, h record.Header, leaderEpoch int32, aborted func(offset int64) (AbortedTxn, bool)) (AppendInfo, error) {
 	if h.Attributes.Control() && h.ProducerID < 0 {
 		return AppendInfo{}, fmt.Errorf("%w: control batch without a producer id", record.ErrInvalidRecord)
 	}
@@ -211,6 +214,19 @@ func (l *Log) append(batch []byte, h record.Header, leaderEpoch int32) (AppendIn
 	}
 	if err := seg.append(batch, &h, maxTs, cfg); err != nil {
 		return AppendInfo{}, fmt.Errorf("log %s: append: %w", l.tp, err)
+	}
+	if aborted != nil {
+		// Written before the log end offset moves, so the flush that
+		// makes the marker durable syncs the entry too.
+		if a, ok := aborted(base); ok {
+			created, err := seg.appendTxn(l.owner.fs, a)
+			if err != nil {
+				return AppendInfo{}, l.fail(fmt.Errorf("transaction index: %w", err))
+			}
+			if created {
+				l.dirDirty.Store(true) // the flush syncs the name too
+			}
+		}
 	}
 	l.logEndOffset.Store(info.LastOffset + 1)
 	info.LogStartOffset = l.logStartOffset.Load()

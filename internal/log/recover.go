@@ -163,7 +163,7 @@ func (d *Dir) openLog(tp TopicPartition, clean bool, recoveryPoint int64, hasRP 
 		d.logger.Warn("log truncated at the first bad batch", "partition", tp.String(), "segment", s.base, "position", s.size.Load(), "reason", cut)
 		for _, later := range segs[i+1:] {
 			later.close()
-			for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+			for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 				d.fs.Remove(segmentName(path, later.base, suf))
 			}
 		}
@@ -194,6 +194,10 @@ func (d *Dir) openLog(tp TopicPartition, clean bool, recoveryPoint int64, hasRP 
 	last := segs[len(segs)-1]
 	l.logEndOffset.Store(last.next.Load())
 	l.logStartOffset.Store(min(max(logStart, segs[0].base), l.logEndOffset.Load()))
+	if err := d.loadTxnIndexes(l, segs, recoverFrom, recoveryPoint, hasRP); err != nil {
+		closeAll()
+		return nil, err
+	}
 	if err := l.flush(); err != nil { // recovered bytes become durable here
 		closeAll()
 		return nil, err
@@ -223,7 +227,7 @@ func (d *Dir) listSegments(path string) ([]int64, error) {
 			if base, ok := parseBase(name, logSuffix); ok {
 				logs[base] = true
 			}
-		case strings.HasSuffix(name, indexSuffix), strings.HasSuffix(name, timeIndexSuffix):
+		case strings.HasSuffix(name, indexSuffix), strings.HasSuffix(name, timeIndexSuffix), strings.HasSuffix(name, txnIndexSuffix):
 			indexes = append(indexes, name)
 		}
 	}

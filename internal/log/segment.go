@@ -38,6 +38,7 @@ type segment struct {
 	timeF     vfs.File
 	index     *offsetIndex
 	timeIndex timeIndex
+	txn       txnIndex // aborted transactions (txnindex.go)
 
 	size         atomic.Int64 // bytes of whole batches; readers never look past it
 	next         atomic.Int64 // offset after the last batch; base when empty
@@ -196,6 +197,11 @@ func (s *segment) flushLocked() error {
 		}
 		s.synced = size
 	}
+	if !sealed { // entries of markers this flush makes durable
+		if err := s.syncTxn(); err != nil {
+			return err
+		}
+	}
 	if sealed && !s.indexSynced {
 		if err := s.writeIndexes(); err != nil {
 			return err
@@ -204,6 +210,9 @@ func (s *segment) flushLocked() error {
 			return err
 		}
 		if err := s.timeF.Sync(); err != nil {
+			return err
+		}
+		if err := s.syncTxn(); err != nil {
 			return err
 		}
 		s.indexSynced = true
@@ -227,6 +236,9 @@ func (s *segment) close() error {
 	if e := s.timeF.Close(); err == nil {
 		err = e
 	}
+	if e := s.closeTxn(); err == nil {
+		err = e
+	}
 	return err
 }
 
@@ -234,7 +246,7 @@ func (s *segment) close() error {
 // open, so readers holding a Region keep reading until they are closed.
 func (s *segment) renameDeleted(fs vfs.FS) error {
 	var first error
-	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 		from := segmentName(s.dir, s.base, suf)
 		if err := fs.Rename(from, from+deletedSuffix); err != nil && first == nil && !os.IsNotExist(err) {
 			first = err
@@ -246,7 +258,7 @@ func (s *segment) renameDeleted(fs vfs.FS) error {
 // removeDeleted closes the files and removes the *.deleted names.
 func (s *segment) removeDeleted(fs vfs.FS) error {
 	err := s.close()
-	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 		if e := fs.Remove(segmentName(s.dir, s.base, suf) + deletedSuffix); e != nil && err == nil && !os.IsNotExist(e) {
 			err = e
 		}

@@ -63,6 +63,9 @@ func (l *Log) truncateTo(offset int64) (bool, error) {
 			return false, l.fail(err)
 		}
 	}
+	if err := s.syncTxn(); err != nil {
+		return false, l.fail(err)
+	}
 	if keep < len(segs) {
 		l.dirDirty.Store(false)
 		if err := l.owner.fs.SyncDir(l.path); err != nil {
@@ -105,6 +108,9 @@ func (s *segment) truncateTo(offset int64, cfg *Config) error {
 	s.index.truncateToPosition(uint32(pos))
 	s.timeIndex.truncateToRel(s.relative(h.BaseOffset))
 	if err := s.truncateIndexFiles(); err != nil {
+		return err
+	}
+	if err := s.truncateTxn(h.BaseOffset); err != nil {
 		return err
 	}
 	s.size.Store(pos)

@@ -21,8 +21,12 @@ type Partition struct {
 
 	mu         sync.Mutex // the append path
 	producers  *producerstate.State
-	snapshotAt int64        // log end offset of the last producer-state snapshot
-	now        func() int64 // Unix ms
+	snapshotAt int64                  // log end offset of the last producer-state snapshot
+	now        func() int64           // Unix ms
+	verifying  map[int64]verification // KIP-890 verifications by producer id
+	guardSeq   uint64
+
+	unstable atomic.Pointer[unstable] // open and undecided transactions (txn.go)
 
 	appended atomic.Pointer[chan struct{}] // closed on append (DurabilityAsync wake-ups)
 }
@@ -38,11 +42,12 @@ func Open(l *log.Log, leaderEpoch int32, durable bool) (*Partition, error) {
 	p := &Partition{tp: l.TopicPartition(), log: l, durable: durable, producers: producers,
 		now: func() int64 { return time.Now().UnixMilli() }}
 	p.leaderEpoch.Store(leaderEpoch)
+	p.publishUnstable(nil)
 	return p, nil
 }
 
 // Maintain expires producers idle for longer than expirationMs
-// (producer.id.expiration.ms) and, when the log has grown since the last
+// (producer.id.expiration.ms) and unused KIP-890 verifications, and, when the log has grown since the last
 // snapshot, writes a producer-state snapshot at the log end, so a restart
 // after a crash replays only the batches since. The broker calls it
 // periodically.
@@ -50,6 +55,7 @@ func (p *Partition) Maintain(now, expirationMs int64) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.producers.ExpireIdle(now, expirationMs)
+	p.expireVerifications(now)
 	end := p.log.LogEndOffset()
 	if end == p.snapshotAt {
 		return nil
@@ -83,9 +89,6 @@ func (p *Partition) HighWatermark() int64 {
 	return p.log.LogEndOffset()
 }
 
-// LastStableOffset equals the high watermark until transactions exist.
-func (p *Partition) LastStableOffset() int64 { return p.HighWatermark() }
-
 // AppendResult is what Produce reports for one partition.
 type AppendResult struct {
 	BaseOffset     int64
@@ -104,8 +107,24 @@ type AppendResult struct {
 // A retried batch of an idempotent producer that matches one of its last
 // five batches is not appended again: the result carries the original
 // offsets. Sequence errors are producerstate.ErrOutOfOrderSequence and
-// ErrInvalidProducerEpoch.
+// ErrInvalidProducerEpoch; a non-transactional batch from a producer with
+// an open transaction is producerstate.ErrInvalidTxnState. Transactional
+// batches are accepted without verification (as before KIP-890);
+// AppendVerified enforces it.
 func (p *Partition) Append(batch []byte) (AppendResult, error) {
+	return p.append(batch, 0, false)
+}
+
+// AppendVerified is Append for a broker that verifies transactions
+// (KIP-890 part 1): a transactional batch whose producer has no
+// transaction open here at its epoch is appended only with the guard from
+// StartTxnVerification, still current (no marker for the producer came in
+// between) — else producerstate.ErrInvalidTxnState.
+func (p *Partition) AppendVerified(batch []byte, guard VerificationGuard) (AppendResult, error) {
+	return p.append(batch, guard, true)
+}
+
+func (p *Partition) append(batch []byte, guard VerificationGuard, verify bool) (AppendResult, error) {
 	// Decoding the records validates the whole batch (CRC included) once;
 	// the producer rules then need only the header.
 	if err := validateRecords(batch); err != nil {
@@ -120,6 +139,9 @@ func (p *Partition) Append(batch []byte) (AppendResult, error) {
 	}
 	p.mu.Lock()
 	verdict, err := p.producers.Check(&h)
+	if err == nil && verify && !verdict.Duplicate {
+		err = p.checkVerified(&h, guard)
+	}
 	if err != nil {
 		p.mu.Unlock()
 		return AppendResult{}, err
@@ -132,7 +154,12 @@ func (p *Partition) Append(batch []byte) (AppendResult, error) {
 	info, err := p.log.AppendValidated(batch, h, p.leaderEpoch.Load()) // validateRecords checked it
 	if err == nil {
 		appended, _ := record.ParseHeader(batch) // rewritten in place with its offsets
+		opens := appended.Attributes.Transactional() && !p.producers.HasOngoingTxn(appended.ProducerID, appended.ProducerEpoch)
 		p.producers.Update(&appended, p.now())
+		if opens {
+			delete(p.verifying, appended.ProducerID)
+			p.publishUnstable(nil)
+		}
 	}
 	p.mu.Unlock()
 	if err != nil {

@@ -27,7 +27,7 @@ func idempotentBatch(t *testing.T, pid int64, seq int32) []byte {
 
 func openPartition(t *testing.T, fs vfs.FS) (*log.Dir, *Partition) {
 	t.Helper()
-	d, err := log.OpenDir("/d", log.Options{FS: fs, Clock: clock.Real})
+	d, err := log.OpenDir("/d", log.Options{FS: fs, Clock: clock.Real, RebuildTxnIndex: producerstate.RebuildTxnIndex})
 	if err != nil {
 		t.Fatal(err)
 	}

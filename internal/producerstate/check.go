@@ -40,9 +40,13 @@ type Verdict struct {
 //   - same epoch: the first sequence must follow the last one (0 after
 //     MaxInt32), else ErrOutOfOrderSequence. A retry of a batch older
 //     than the retained ones therefore gets ErrOutOfOrderSequence, as in
-//     Kafka.
+//     Kafka;
+//   - a non-transactional data batch from a producer with an open
+//     transaction: ErrInvalidTxnState (ProducerAppendInfo.appendDataBatch,
+//     KIP-98).
 //
-// A control batch is checked for its epoch only. A batch with a producer
+// A control batch is checked for its epoch only; CheckMarker applies the
+// full marker rules. A batch with a producer
 // id but a negative BaseSequence gets an error wrapping
 // record.ErrInvalidRecord.
 func (s *State) Check(h *record.Header) (Verdict, error) {
@@ -82,6 +86,10 @@ func (s *State) Check(h *record.Header) (Verdict, error) {
 			return Verdict{}, fmt.Errorf("%w: producer %d epoch %d sent sequence %d after %d, want %d",
 				ErrOutOfOrderSequence, h.ProducerID, h.ProducerEpoch, h.BaseSequence, last, want)
 		}
+	}
+	if !control && !h.Attributes.Transactional() && p.txnFirstOffset >= 0 {
+		return Verdict{}, fmt.Errorf("%w: producer %d sent a non-transactional batch while its transaction from offset %d is open",
+			ErrInvalidTxnState, h.ProducerID, p.txnFirstOffset)
 	}
 	return Verdict{}, nil
 }

@@ -1,11 +1,14 @@
 // Package producerstate keeps, for one partition, the state of its
-// idempotent (and later transactional) producers: for each producer id its
-// current epoch and its last NumBatchesToRetain batches (sequence range,
-// offsets, timestamp). With it the broker answers a retried batch with the
-// offsets it already has, rejects batches out of sequence or from a fenced
-// epoch, and keeps doing so across restarts. It is Kafka's
-// ProducerStateManager / ProducerStateEntry / ProducerAppendInfo, without
-// transactions yet.
+// idempotent and transactional producers: for each producer id its current
+// epoch, its last NumBatchesToRetain batches (sequence range, offsets,
+// timestamp), the first offset of its open transaction and the coordinator
+// epoch of its last transaction marker. With it the broker answers a
+// retried batch with the offsets it already has, rejects batches out of
+// sequence, from a fenced epoch or outside the producer's transaction,
+// checks transaction markers (CheckMarker), computes the first unstable
+// offset that bounds the last stable offset, and keeps doing so across
+// restarts. It is Kafka's ProducerStateManager / ProducerStateEntry /
+// ProducerAppendInfo.
 //
 // # Use
 //
@@ -18,6 +21,12 @@
 //     appending nothing;
 //  2. otherwise log.Append, then Update(h, now) with the header as
 //     appended (BaseOffset assigned).
+//
+// A transaction marker from the coordinator goes through CheckMarker, the
+// append, then UpdateMarker, which returns the transaction it completed;
+// an aborted one goes into the segment's aborted-transaction index with
+// LastStableOffsetAfter. RebuildTxnIndex, set as log.Options.RebuildTxnIndex,
+// rebuilds those index entries after a crash.
 //
 // A follower, which takes the leader's batches without checking them, calls
 // only Update. ExpireIdle runs periodically (Kafka checks every

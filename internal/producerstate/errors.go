@@ -25,6 +25,17 @@ var (
 	// Kafka 2.7 replaces PRODUCER_FENCED in Produce responses, from
 	// ProducerAppendInfo.checkProducerEpoch.
 	ErrInvalidProducerEpoch = errors.New("invalid producer epoch")
+
+	// ErrInvalidTxnState: a non-transactional batch from a producer whose
+	// transaction is open in the partition, or (from the partition) a
+	// transactional batch the coordinator did not verify. Kafka:
+	// INVALID_TXN_STATE (48).
+	ErrInvalidTxnState = errors.New("invalid transaction state")
+
+	// ErrTransactionCoordinatorFenced: a marker from a transaction
+	// coordinator older than the one that wrote the producer's last
+	// marker. Kafka: TRANSACTION_COORDINATOR_FENCED (52).
+	ErrTransactionCoordinatorFenced = errors.New("transaction coordinator fenced")
 )
 
 // errCorruptSnapshot marks a snapshot file that fails its checks; Load skips

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/basketmq/basket/internal/log"
-	"github.com/basketmq/basket/internal/record"
 	"github.com/basketmq/basket/internal/vfs"
 )
 
@@ -135,13 +134,7 @@ func Load(fs vfs.FS, dir string, l *log.Log) (*State, error) {
 		s, from, skipBelow = loaded, offsets[i], offsets[i]
 		break
 	}
-	err = l.ScanHeaders(from, func(h *record.Header) error {
-		if h.BaseOffset >= skipBelow {
-			s.Update(h, h.MaxTimestamp)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := replay(l, s, from, skipBelow, nil); err != nil {
 		return nil, fmt.Errorf("rebuilding producer state of %s from offset %d: %w", l.TopicPartition(), from, err)
 	}
 	return s, nil

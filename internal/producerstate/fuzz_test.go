@@ -7,7 +7,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/basketmq/basket/internal/record"
 	"github.com/basketmq/basket/internal/vfs"
 )
 
@@ -24,17 +23,7 @@ func FuzzLoadSnapshot(f *testing.F) {
 	mid := l.LogEndOffset()
 	atMid := w.s.encode(mid)
 	w.run(20)
-	full := New()
-	var above []record.Header
-	if err := l.ScanHeaders(0, func(h *record.Header) error {
-		full.Update(h, h.MaxTimestamp)
-		if h.BaseOffset >= mid {
-			above = append(above, *h)
-		}
-		return nil
-	}); err != nil {
-		f.Fatal(err)
-	}
+	full := replayAll(f, l)
 
 	f.Add(atMid)
 	f.Add(New().encode(mid))
@@ -65,8 +54,8 @@ func FuzzLoadSnapshot(f *testing.F) {
 		if again := snap.encode(mid); !bytes.Equal(again, data) {
 			t.Fatalf("accepted a non-canonical snapshot:\n got %x\nre-encoded %x", data, again)
 		}
-		for i := range above {
-			snap.Update(&above[i], above[i].MaxTimestamp)
+		if err := replay(l, snap, mid, mid, nil); err != nil {
+			t.Fatal(err)
 		}
 		assertSameState(t, got, snap)
 	})

@@ -120,21 +120,25 @@ func newTestLog(t testing.TB, fs vfs.FS) *log.Log {
 
 // workload produces batches from several producers into l through the
 // real append path (Check, log.Append, Update) and returns the live state.
-// It bumps epochs, interleaves non-idempotent batches and retries
-// duplicates. Each batch's update time is its MaxTimestamp, as Load's.
+// It bumps epochs, interleaves non-idempotent batches, retries duplicates,
+// opens transactions and ends them with COMMIT or ABORT markers
+// (CheckMarker, log.Append, UpdateMarker). Each batch's update time is its
+// MaxTimestamp, as Load's.
 type workload struct {
-	t   testing.TB
-	l   *log.Log
-	s   *State
-	rng *rand.Rand
-	seq map[int64]int32
-	ep  map[int64]int16
-	ts  int64
+	t     testing.TB
+	l     *log.Log
+	s     *State
+	rng   *rand.Rand
+	seq   map[int64]int32
+	ep    map[int64]int16
+	open  map[int64]bool
+	coord int32
+	ts    int64
 }
 
 func newWorkload(t testing.TB, l *log.Log, seed uint64) *workload {
 	return &workload{t: t, l: l, s: New(), rng: rand.New(rand.NewPCG(seed, 1)),
-		seq: map[int64]int32{}, ep: map[int64]int16{}, ts: t0}
+		seq: map[int64]int32{}, ep: map[int64]int16{}, open: map[int64]bool{}, ts: t0}
 }
 
 func (w *workload) run(batches int) {
@@ -146,10 +150,15 @@ func (w *workload) run(batches int) {
 		spec := record.BatchSpec{BaseTimestamp: w.ts, ProducerID: pid, ProducerEpoch: w.ep[pid], BaseSequence: w.seq[pid]}
 		if pid < 0 {
 			spec.ProducerEpoch, spec.BaseSequence = record.NoProducerEpoch, record.NoSequence
+		} else if w.open[pid] && w.rng.IntN(4) == 0 {
+			w.marker(pid, w.rng.IntN(2) == 0)
+			continue
 		} else if w.rng.IntN(8) == 0 {
 			w.ep[pid]++
 			spec.ProducerEpoch, spec.BaseSequence = w.ep[pid], 0
 		}
+		spec.Transactional = pid >= 0 && (w.open[pid] || w.rng.IntN(4) == 0)
+		w.open[pid] = w.open[pid] || spec.Transactional
 		w.produce(spec, n)
 		if pid >= 0 {
 			w.seq[pid] = spec.BaseSequence + n
@@ -158,6 +167,44 @@ func (w *workload) run(batches int) {
 			}
 		}
 	}
+}
+
+// marker ends pid's open transaction as the coordinator would, now and
+// then from a newer coordinator epoch.
+func (w *workload) marker(pid int64, commit bool) {
+	w.t.Helper()
+	if w.rng.IntN(3) == 0 {
+		w.coord++
+	}
+	m := record.EndTxnMarker{Type: record.ControlAbort, CoordinatorEpoch: w.coord}
+	if commit {
+		m.Type = record.ControlCommit
+	}
+	b, err := record.AppendBatch(nil, record.BatchSpec{BaseTimestamp: w.ts, ProducerID: pid, ProducerEpoch: w.ep[pid],
+		BaseSequence: record.NoSequence, Transactional: true, Control: true}, []record.Record{m.Record()}, record.CodecNone)
+	if err != nil {
+		w.t.Fatalf("AppendBatch: %v", err)
+	}
+	h, _ := record.ParseHeader(b)
+	if err := w.s.CheckMarker(&h, MarkerCheck{Marker: m}); err != nil {
+		w.t.Fatalf("CheckMarker: %v", err)
+	}
+	if _, err := w.l.Append(b, 0); err != nil {
+		w.t.Fatalf("Append: %v", err)
+	}
+	h, _ = record.ParseHeader(b)
+	w.s.UpdateMarker(&h, m, h.MaxTimestamp)
+	w.open[pid] = false
+}
+
+// replayAll is the state a full replay of l gives, markers read.
+func replayAll(t testing.TB, l *log.Log) *State {
+	t.Helper()
+	s := New()
+	if err := replay(l, s, 0, -1, nil); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func (w *workload) produce(spec record.BatchSpec, n int32) {

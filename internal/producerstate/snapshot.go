@@ -91,7 +91,7 @@ func decode(b []byte, offset int64) (*State, error) {
 	if count > int64(len(b)-headerSize)/entryFixedSize {
 		return nil, corruptf("%d producers cannot fit in %d bytes", count, len(b))
 	}
-	s := &State{producers: make(map[int64]*producer, count)}
+	s := &State{producers: make(map[int64]*producer, count), ongoing: make(map[int64]int64)}
 	pos, prevID := headerSize, int64(-1)
 	for range count {
 		if len(b)-pos < entryFixedSize {
@@ -131,6 +131,9 @@ func decode(b []byte, offset int64) (*State, error) {
 			p.batches[i], next = m, m.LastOffset+1
 		}
 		s.producers[id], prevID = p, id
+		if p.txnFirstOffset >= 0 {
+			s.ongoing[id] = p.txnFirstOffset
+		}
 	}
 	if pos != len(b) {
 		return nil, corruptf("%d bytes after the last producer", len(b)-pos)

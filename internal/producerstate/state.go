@@ -43,9 +43,9 @@ type Entry struct {
 	// replays the log. ExpireIdle measures idleness from it.
 	LastUpdateMs int64
 	// CurrentTxnFirstOffset is the first offset of the producer's open
-	// transaction, -1 when none; CoordinatorEpoch is the epoch of the last
-	// transaction coordinator that wrote a marker, -1 when none. Both are
-	// kept for transaction support and stay -1 until it exists.
+	// transaction in this partition, -1 when none; CoordinatorEpoch is the
+	// epoch of the last transaction coordinator that wrote a marker, -1
+	// when none.
 	CurrentTxnFirstOffset int64
 	CoordinatorEpoch      int32
 }
@@ -69,10 +69,16 @@ type producer struct {
 // so that no other batch can be appended between the check and the update.
 type State struct {
 	producers map[int64]*producer
+	// ongoing maps the producers with an open transaction to its first
+	// offset: the same as their txnFirstOffset, kept apart so that the
+	// first unstable offset costs O(open transactions).
+	ongoing map[int64]int64
 }
 
 // New returns an empty State.
-func New() *State { return &State{producers: make(map[int64]*producer)} }
+func New() *State {
+	return &State{producers: make(map[int64]*producer), ongoing: make(map[int64]int64)}
+}
 
 // Len is the number of producers the state holds.
 func (s *State) Len() int { return len(s.producers) }
@@ -102,9 +108,12 @@ func (s *State) Producer(id int64) (Entry, bool) {
 // replayed from the log (Kafka's REPLICATION origin): a batch with a new
 // epoch replaces the producer's epoch and forgets its batches.
 //
-// Batches without a producer id are ignored. A control batch (transaction
-// marker) only moves the producer's epoch and update time; its coordinator
-// epoch is left to transaction support.
+// Batches without a producer id are ignored. The first transactional data
+// batch of a producer with no open transaction opens one at its
+// BaseOffset. A control batch (transaction marker) moves the producer's
+// epoch and update time and closes its open transaction; UpdateMarker does
+// the same and also records the marker's coordinator epoch, so use it
+// whenever the marker's content is at hand.
 func (s *State) Update(h *record.Header, now int64) {
 	if h.ProducerID < 0 {
 		return
@@ -119,7 +128,13 @@ func (s *State) Update(h *record.Header, now int64) {
 	}
 	p.lastUpdateMs = now
 	if h.Attributes.Control() {
+		p.txnFirstOffset = -1
+		delete(s.ongoing, h.ProducerID)
 		return
+	}
+	if h.Attributes.Transactional() && p.txnFirstOffset < 0 {
+		p.txnFirstOffset = h.BaseOffset
+		s.ongoing[h.ProducerID] = h.BaseOffset
 	}
 	first, last := sequences(h)
 	b := BatchMetadata{FirstSeq: first, LastSeq: last, FirstOffset: h.BaseOffset, LastOffset: h.LastOffset(), MaxTimestamp: h.MaxTimestamp}

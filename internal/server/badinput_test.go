@@ -557,7 +557,7 @@ func TestBadInput_BadProduceIsAnswered(t *testing.T) {
 	for i := range big {
 		big[i] = byte(i * 7919 >> 3)
 	}
-	corrupt, invalid := []int16{kerr.CorruptMessage.Code}, []int16{kerr.InvalidRecord.Code}
+	corrupt := []int16{kerr.CorruptMessage.Code}
 	// Apache Kafka answers INVALID_RECORD for a partition whose records are
 	// not exactly one batch (ProduceRequest.validateRecords); Basket
 	// documents CORRUPT_MESSAGE. Either makes the client fail the batch.
@@ -578,7 +578,10 @@ func TestBadInput_BadProduceIsAnswered(t *testing.T) {
 		{"magic 1", "target", 0, badMagic, notOneBatch},
 		{"gzip payload that does not decompress (CRC valid)", "target", 0, compressedGarbage, notOneBatch},
 		{"header counts 3 records, batch holds 2 (CRC valid)", "target", 0, overcounted, notOneBatch},
-		{"control batch from a client", "target", 0, control, invalid},
+		// A client's control batch is INVALID_RECORD; this one is also
+		// transactional in a request without a transactional id, which
+		// Kafka refuses first (see TestTxn_ClientControlBatchIsInvalidRecord).
+		{"control batch from a client", "target", 0, control, []int16{kerr.InvalidRecord.Code, kerr.TransactionalIDAuthorizationFailed.Code}},
 		{"batch over max.message.bytes", "small", 0, rawBatch(t, record.CodecNone, string(big)), []int16{kerr.MessageTooLarge.Code}},
 		{"unknown topic", "no-such-topic", 0, rawBatch(t, record.CodecNone, "a"), []int16{kerr.UnknownTopicOrPartition.Code}},
 		{"unknown partition", "target", 7, rawBatch(t, record.CodecNone, "a"), []int16{kerr.UnknownTopicOrPartition.Code}},

@@ -67,6 +67,10 @@ type Config struct {
 	Group *group.Config
 
 	Logger *slog.Logger
+	// TxnVerifier verifies transactional produce against the transaction
+	// coordinator (KIP-890 part 1); nil accepts transactional batches
+	// unverified. Tests set it until the coordinator is wired in.
+	TxnVerifier api.TxnVerifier
 }
 
 // Broker is a running single-node broker.
@@ -121,6 +125,7 @@ func Start(cfg Config) (*Broker, error) {
 		Logger: cfg.Logger, Durability: cfg.Durability, RecoveryThreads: cfg.RecoveryThreads,
 		RetentionCheckInterval: cfg.RetentionCheckInterval, CheckpointInterval: cfg.CheckpointInterval,
 		PageCacheRetainBytes: cfg.PageCacheRetainBytes,
+		RebuildTxnIndex:      producerstate.RebuildTxnIndex,
 		Config: func(tp log.TopicPartition) log.Config {
 			if t, ok := im.Topic(tp.Topic); ok {
 				return cfg.TopicLogConfig(t)
@@ -155,7 +160,7 @@ func Start(cfg Config) (*Broker, error) {
 		Node:  api.Node{ID: cfg.NodeID, Host: host, Port: port, ClusterID: mp.ClusterID},
 		Image: b.meta.Image, Admin: ctrl, Partitions: b.replicas, Logger: cfg.Logger,
 		AutoCreateTopics: cfg.AutoCreateTopics, MaxMessageBytes: cfg.MaxMessageBytes,
-		BrokerConfig: cfg.BrokerConfig,
+		BrokerConfig: cfg.BrokerConfig, TxnVerifier: cfg.TxnVerifier,
 	}
 	b.groups = b.startGroups(offsetsTopicPartitions(b.meta.Image(), cfg.OffsetsTopicPartitions))
 	b.handlers.Groups = b.groups
