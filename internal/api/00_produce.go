@@ -64,7 +64,7 @@ func (h *Handlers) produce(_ context.Context, r kmsg.Request) (kmsg.Response, Wa
 				op.ErrorCode = kerr.InvalidTopicException.Code
 				setMessage(op, "cannot append to internal topic "+rt.Topic)
 				continue
-			case req.TransactionID != nil:
+			case req.TransactionID != nil && h.Txns == nil: // txnpart replaces this with KIP-890 verification
 				op.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
 				setMessage(op, "transactions are not supported yet")
 				continue

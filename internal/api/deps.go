@@ -9,6 +9,7 @@ import (
 	"github.com/basketmq/basket/internal/config"
 	"github.com/basketmq/basket/internal/controller"
 	"github.com/basketmq/basket/internal/coordinator/group"
+	"github.com/basketmq/basket/internal/coordinator/txn"
 	"github.com/basketmq/basket/internal/metadata"
 	"github.com/basketmq/basket/internal/partition"
 )
@@ -45,6 +46,21 @@ type Groups interface {
 	Submit(ctx context.Context, p int32, from group.Caller, cmd func(*group.Coordinator, group.Caller) group.Result) (<-chan kmsg.Response, error)
 }
 
+// Txns runs the transaction coordinators, one shard per partition of
+// __transaction_state (coordinator/runtime.Transactions).
+type Txns interface {
+	// Partitions is transaction.state.log.num.partitions.
+	Partitions() int32
+	// Submit queues cmd on shard p in call order; the channel receives
+	// the answer once, after the records it wrote are durable.
+	Submit(ctx context.Context, p int32, cmd func(*txn.Coordinator) txn.Result) (<-chan kmsg.Response, error)
+	// VerifyTxnPartitions checks (add false) or adds (add true) the
+	// partitions of the producer's transaction and answers an error code
+	// per partition (KIP-890); TxnOffsetCommit uses it for the group's
+	// __consumer_offsets partition.
+	VerifyTxnPartitions(ctx context.Context, transactionalID string, producerID int64, producerEpoch int16, add bool, partitions map[string][]int32) (map[string]map[int32]int16, error)
+}
+
 // Handlers serves the APIs. Fields are set once, before serving.
 type Handlers struct {
 	Node       Node
@@ -55,6 +71,17 @@ type Handlers struct {
 	// Groups serves the group APIs; nil answers them NOT_COORDINATOR
 	// (FindCoordinator: COORDINATOR_NOT_AVAILABLE).
 	Groups Groups
+	// Txns serves the transaction APIs; nil leaves AddPartitionsToTxn,
+	// AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeTransactions and
+	// ListTransactions out of ApiVersions (answering them NOT_COORDINATOR
+	// if sent anyway) and FindCoordinator answers transactional ids
+	// COORDINATOR_NOT_AVAILABLE.
+	Txns Txns
+	// TransactionVersion is the transaction.version feature level
+	// ApiVersions v3+ advertises as supported and finalized (KIP-890,
+	// KIP-1022): 2 lets clients use Produce v12 and EndTxn v5. 0
+	// advertises no feature, so clients keep to AddPartitionsToTxn.
+	TransactionVersion int16
 
 	// AutoCreateTopics is auto.create.topics.enable.
 	AutoCreateTopics bool

@@ -18,6 +18,7 @@ import (
 	"github.com/basketmq/basket/internal/controller"
 	"github.com/basketmq/basket/internal/coordinator/group"
 	"github.com/basketmq/basket/internal/coordinator/runtime"
+	"github.com/basketmq/basket/internal/coordinator/txn"
 	"github.com/basketmq/basket/internal/log"
 	"github.com/basketmq/basket/internal/metadata"
 	"github.com/basketmq/basket/internal/producerstate"
@@ -61,6 +62,19 @@ type Config struct {
 	// Group configures the group coordinators; nil means
 	// group.DefaultConfig().
 	Group *group.Config
+	// EnableTransactions runs the transaction coordinators and advertises
+	// the transaction APIs. Until the partition side of transactions
+	// merges, markers of data partitions are not written (see
+	// writeTxnMarkers), so only tests set it.
+	EnableTransactions bool
+	// TransactionStateTopicPartitions is
+	// transaction.state.log.num.partitions, used when __transaction_state
+	// is created (on the first FindCoordinator for a transactional id); 0
+	// means Kafka's 50. An existing topic keeps its partitions.
+	TransactionStateTopicPartitions int32
+	// Txn configures the transaction coordinators (ProducerIDs is set by
+	// the broker); nil means txn.DefaultConfig().
+	Txn *txn.Config
 
 	Logger *slog.Logger
 }
@@ -73,6 +87,7 @@ type Broker struct {
 	meta     *metadata.Store
 	replicas *replica.Manager
 	groups   *runtime.Runtime
+	txns     *runtime.Transactions // nil without EnableTransactions
 	handlers *api.Handlers
 	ln       net.Listener
 
@@ -153,6 +168,10 @@ func Start(cfg Config) (*Broker, error) {
 	}
 	b.groups = b.startGroups(offsetsTopicPartitions(b.meta.Image(), cfg.OffsetsTopicPartitions))
 	b.handlers.Groups = b.groups
+	if cfg.EnableTransactions {
+		b.txns = b.startTxns(ctrl, transactionStatePartitions(b.meta.Image(), cfg.TransactionStateTopicPartitions))
+		b.handlers.Txns = b.txns
+	}
 	ok = true
 	b.wg.Add(2)
 	go b.accept()
@@ -255,6 +274,9 @@ func (b *Broker) Close() error {
 	}
 	b.mu.Unlock()
 	b.wg.Wait()
+	if b.txns != nil {
+		b.txns.Close() // first: its marker writers write through the group shards
+	}
 	b.groups.Close() // before the logs close: a shard may be writing
 	return b.closeStorage()
 }
