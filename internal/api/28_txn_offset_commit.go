@@ -1,19 +1,20 @@
 package api
 
-// TxnOffsetCommit (key 28), versions 0-4.
+// TxnOffsetCommit (key 28), versions 0-5.
 //
 // Commits consumer offsets as part of a transaction (KIP-98, KIP-447).
 // First the transaction coordinator confirms that AddOffsetsToTxn put the
 // group's __consumer_offsets partition in the producer's open transaction
 // (the KIP-890 verification): if not, every partition is answered
-// INVALID_TXN_STATE; a stale epoch PRODUCER_FENCED (INVALID_PRODUCER_EPOCH
+// INVALID_TXN_STATE (v5: TRANSACTION_ABORTABLE); a stale epoch PRODUCER_FENCED (INVALID_PRODUCER_EPOCH
 // before v3, KIP-588), an unknown producer INVALID_PRODUCER_ID_MAPPING.
 // Then the group coordinator writes the offsets as a transactional batch:
 // pending, invisible to OffsetFetch (UNSTABLE_OFFSET_COMMIT with
 // require_stable), until the transaction's marker commits or drops them.
 // v3+ carries the member id, generation and instance id, checked against
-// the group (KIP-447). v3 is flexible. v5 (KIP-890 part 2's implicit add)
-// and v6 (topic ids) are not served.
+// the group (KIP-447). v3 is flexible. v5 (KIP-890 part 2, transaction
+// version 2) adds the partition to the transaction implicitly instead of
+// requiring AddOffsetsToTxn. v6 (topic ids) is not served.
 
 import (
 	"context"
@@ -24,7 +25,7 @@ import (
 	"github.com/basketmq/basket/internal/coordinator/group"
 )
 
-func init() { register(28, 0, 0, 4, (*Handlers).txnOffsetCommit) }
+func init() { register(28, 0, 0, 5, (*Handlers).txnOffsetCommit) }
 
 func (h *Handlers) txnOffsetCommit(ctx context.Context, r kmsg.Request) (kmsg.Response, Wait, error) {
 	req := r.(*kmsg.TxnOffsetCommitRequest)
@@ -58,14 +59,17 @@ func (h *Handlers) verifyOffsetsPartition(ctx context.Context, req *kmsg.TxnOffs
 		return kerr.CoordinatorNotAvailable.Code
 	}
 	p := h.groupShard(req.Group)
-	codes, err := h.Txns.VerifyTxnPartitions(ctx, req.TransactionalID, req.ProducerID, req.ProducerEpoch, false,
+	codes, err := h.Txns.VerifyTxnPartitions(ctx, req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Version >= 5,
 		map[string][]int32{consumerOffsetsTopic: {p}})
 	if err != nil {
 		return codeFor(err).Code
 	}
 	switch code := codes[consumerOffsetsTopic][p]; code {
 	case kerr.TransactionAbortable.Code:
-		return kerr.InvalidTxnState.Code // no TRANSACTION_ABORTABLE before v5
+		if req.Version < 5 {
+			return kerr.InvalidTxnState.Code // no TRANSACTION_ABORTABLE before v5
+		}
+		return code
 	case kerr.ProducerFenced.Code:
 		if req.Version < 3 {
 			return kerr.InvalidProducerEpoch.Code

@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/basketmq/basket/internal/coordinator/txn"
 )
@@ -210,6 +211,9 @@ func TestTransactions_InvalidTimeoutAndMisuse(t *testing.T) {
 	if e, err := end.RequestWith(ctx, cl); err != nil || e.ErrorCode != kerr.ProducerFenced.Code {
 		t.Errorf("EndTxn with an old epoch: %v %v, want PRODUCER_FENCED", err, e)
 	}
+	v4 := kversion.Stable()
+	v4.SetMaxKeyVersion(28, 4) // v5 adds the partition implicitly (KIP-890 part 2)
+	clV4 := newClient(t, b, kgo.MaxVersions(v4))
 	commit := kmsg.NewPtrTxnOffsetCommitRequest()
 	commit.TransactionalID, commit.Group, commit.ProducerID, commit.ProducerEpoch = "misuse", "g", resp.ProducerID, resp.ProducerEpoch
 	commit.Generation = -1
@@ -217,9 +221,16 @@ func TestTransactions_InvalidTimeoutAndMisuse(t *testing.T) {
 	ct.Topic = "t"
 	ct.Partitions = append(ct.Partitions, kmsg.TxnOffsetCommitRequestTopicPartition{Partition: 0, Offset: 5})
 	commit.Topics = append(commit.Topics, ct)
-	tc, err := commit.RequestWith(ctx, cl)
+	tc, err := commit.RequestWith(ctx, clV4)
 	if err != nil || tc.Topics[0].Partitions[0].ErrorCode != kerr.InvalidTxnState.Code {
 		t.Errorf("TxnOffsetCommit outside a transaction: %v %+v, want INVALID_TXN_STATE", err, tc)
+	}
+	tc, err = commit.RequestWith(ctx, cl)
+	if err != nil || tc.Topics[0].Partitions[0].ErrorCode != 0 {
+		t.Errorf("TxnOffsetCommit v5 outside a transaction: %v %+v, want it to start one", err, tc)
+	}
+	if st := describeTxn(t, kadm.NewClient(cl), "misuse"); st.State != "Ongoing" || len(st.Topics["__consumer_offsets"]) != 1 {
+		t.Errorf("after TxnOffsetCommit v5: %s %v, want Ongoing with the group's partition", st.State, st.Topics)
 	}
 }
 
