@@ -287,6 +287,10 @@ func (c *Coordinator) replay(r Record) error {
 	}
 	if t.producerID != m.producerID {
 		t.lastProducerEpoch = noProducerEpoch
+	} else if m.prevProducerID == noProducerID {
+		// A v0 record cannot carry it; the memory keeps it (as Kafka
+		// does) until the partition is loaded again.
+		m.prevProducerID = t.prevProducerID
 	}
 	t.meta = m
 	return nil

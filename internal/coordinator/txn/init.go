@@ -100,6 +100,7 @@ func (c *Coordinator) initProducerID(req *kmsg.InitProducerIDRequest, resp *kmsg
 	}
 	c.apply(id, &next)
 	c.txns[id].lastProducerEpoch = lastEpoch
+	c.txns[id].prevProducerID = next.prevProducerID // v0 records do not carry it
 	resp.ProducerID, resp.ProducerEpoch = next.producerID, next.producerEpoch
 	return nil
 }
