@@ -35,3 +35,19 @@ func FuzzReplay(f *testing.F) {
 		c.Tick()
 	})
 }
+
+// TestPartitionFor_MatchesKafka checks the examples of
+// docs/format/transaction-state.md.
+func TestPartitionFor_MatchesKafka(t *testing.T) {
+	for _, tc := range []struct {
+		id        string
+		of50, of4 int32
+	}{{"tx-1", 20, 0}, {"my-txn", 45, 3}} {
+		if got := PartitionFor(tc.id, 50); got != tc.of50 {
+			t.Errorf("%s of 50: %d, want %d", tc.id, got, tc.of50)
+		}
+		if got := PartitionFor(tc.id, 4); got != tc.of4 {
+			t.Errorf("%s of 4: %d, want %d", tc.id, got, tc.of4)
+		}
+	}
+}
