@@ -28,6 +28,10 @@ const transactionStateTopic = txn.Topic
 // lists them only when Handlers.Txns is set.
 var txnAPIs = map[int16]bool{24: true, 25: true, 26: true, 28: true, 65: true, 66: true}
 
+// TransactionAPI reports whether key is served by the transaction
+// coordinator alone, and so advertised only when Handlers.Txns is set.
+func TransactionAPI(key int16) bool { return txnAPIs[key] }
+
 // txnShard is the shard coordinating transactionalID.
 func (h *Handlers) txnShard(transactionalID string) int32 {
 	return txn.PartitionFor(transactionalID, h.Txns.Partitions())
