@@ -310,6 +310,23 @@ func TestTransactions_TxnOffsetCommitPendingUntilMarker(t *testing.T) {
 			t.Errorf("round %d (commit=%v): committed offset %d, want %d", round, commit, got, want)
 		}
 	}
+
+	// The transactional batches and markers of __consumer_offsets load
+	// again after a restart (producer state and group replay).
+	cfg := b.cfg
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b = startBroker(t, cfg)
+	cl = newClient(t, b)
+	waitUntil(t, 10*time.Second, "the offsets after a restart", func() bool {
+		got, code := fetchStable(t, cl, "g", true)
+		return code == 0 && got == 100
+	})
+	adm = kadm.NewClient(cl)
+	if st := describeTxn(t, adm, "offsets"); st.State != "CompleteAbort" {
+		t.Errorf("transaction after a restart: %s, want CompleteAbort", st.State)
+	}
 }
 
 // fetchStable fetches the offset of partition 0 of "in" for group.

@@ -338,3 +338,16 @@ func TestCoordinator_ListTransactionsFilters(t *testing.T) {
 		t.Errorf("unknown state filter: %+v", resp)
 	}
 }
+
+// The EndTxn version decides the markers' transaction version: an EndTxn
+// v4 after an implicit add keeps the epoch, so its markers must not claim
+// transaction version 2 (whose markers need a newer epoch than the data).
+func TestCoordinator_EndTxnVersionDecidesMarkers(t *testing.T) {
+	h := newHarness(t)
+	pid, epoch := h.mustInit("a")
+	h.add(5, "a", pid, epoch, false, "t", 0)
+	wantCode(t, "EndTxn v4", h.end(4, "a", pid, epoch, true).ErrorCode, nil)
+	if m := h.markers[0]; m.TransactionVersion != 0 || m.ProducerEpoch != epoch {
+		t.Errorf("markers %+v, want transaction version 0 at epoch %d", m, epoch)
+	}
+}

@@ -156,6 +156,9 @@ func (c *Coordinator) prepare(id string, t *txn, commit bool, tv int16, noPartit
 	if commit {
 		next.state = PrepareCommit
 	}
+	// The EndTxn's version decides the transaction version of the
+	// markers: version 2 markers must carry a newer epoch than the data.
+	next.clientTV = 0
 	if tv >= 2 {
 		next.clientTV = 2
 		if t.producerEpoch >= exhausted {
