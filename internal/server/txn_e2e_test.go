@@ -138,3 +138,95 @@ func TestTransactionsE2E_FencedOpenTransactionNeverVisible(t *testing.T) {
 		t.Errorf("read_committed saw %v, want only fresh", got)
 	}
 }
+
+// copyRound runs a GroupTransactSession copier from cp-in to cp-out until
+// it has committed at least limit records (or the input is all copied),
+// then, if kill, leaves a transaction open with some records produced and
+// closes its client without ending it, as a crashed copier does.
+func copyRound(t *testing.T, b *Broker, limit int, kill bool) int {
+	t.Helper()
+	ctx := ctxT(t)
+	sess, err := kgo.NewGroupTransactSession(append(consumerOpts("cp", "cp-in"),
+		kgo.SeedBrokers(b.Addr().String()), kgo.TransactionalID("cp"), kgo.DefaultProduceTopic("cp-out"),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied, idle := 0, 0
+	for copied < limit && idle < 20 {
+		pollCtx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		fs := sess.PollRecords(pollCtx, 500)
+		cancel()
+		if fs.NumRecords() == 0 {
+			idle++
+			continue
+		}
+		idle = 0
+		if err := sess.Begin(); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		fs.EachRecord(func(r *kgo.Record) {
+			sess.Produce(ctx, &kgo.Record{Value: r.Value}, nil)
+			n++
+		})
+		if kill && copied+n >= limit {
+			sess.Client().Flush(ctx)
+			sess.Client().Close() // dies inside the transaction
+			return copied
+		}
+		committed, err := sess.End(ctx, kgo.TryCommit)
+		if err != nil {
+			t.Fatalf("End: %v", err)
+		}
+		if committed {
+			copied += n
+		}
+	}
+	sess.Close()
+	return copied
+}
+
+// A consume-transform-produce copier (kgo GroupTransactSession) copies the
+// input exactly once while it is killed inside transactions and the
+// broker restarts in between: read_committed sees every input record in
+// the output once (issue 7; Kafka's transactions_test.py).
+func TestTransactionsE2E_CopierExactlyOnceAcrossRestarts(t *testing.T) {
+	dir := t.TempDir()
+	cfg := txnTestConfig(t, dir)
+	b := startBroker(t, cfg)
+	admCl := newClient(t, b)
+	requireMarkers(t, admCl)
+	adm := kadm.NewClient(admCl)
+	createTopic(t, adm, "cp-in", 4)
+	createTopic(t, adm, "cp-out", 4)
+	const n = 20000
+	ctx := ctxT(t)
+	prod := newClient(t, b, kgo.DefaultProduceTopic("cp-in"), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	for i := range n {
+		prod.Produce(ctx, &kgo.Record{Value: []byte(fmt.Sprint(i))}, nil)
+	}
+	if err := prod.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	prod.Close()
+	for round := range 4 {
+		copyRound(t, b, n/6, true)
+		if round%2 == 1 {
+			if err := b.Close(); err != nil {
+				t.Fatal(err)
+			}
+			b = startBroker(t, cfg)
+		}
+	}
+	copyRound(t, b, n, false)
+	got := consumeAll(t, b, kgo.ReadCommitted(), n, "cp-out")
+	if len(got) != n {
+		t.Errorf("output holds %d distinct records, want %d", len(got), n)
+	}
+	for v, c := range got {
+		if c != 1 {
+			t.Errorf("record %s copied %d times", v, c)
+		}
+	}
+}
