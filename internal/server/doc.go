@@ -10,6 +10,12 @@
 // key, an unsupported version, a body that does not decode — closes that
 // connection alone, with one log line.
 //
+// With Config.EnableTransactions the broker also runs the transaction
+// coordinators (coordinator/runtime.Transactions on __transaction_state)
+// and advertises the transaction APIs; their markers go through
+// writeTxnMarkers, a placeholder until the partition side of transactions
+// is merged (see txns.go).
+//
 // Broker is safe for concurrent use; Close stops listening, closes every
 // connection, waits for the goroutines and closes the logs cleanly.
 package server

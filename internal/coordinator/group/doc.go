@@ -2,7 +2,9 @@
 // SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch,
 // DescribeGroups, ListGroups, DeleteGroups, OffsetDelete) as a
 // deterministic state machine: Kafka's GroupMetadataManager (classic
-// groups) and OffsetMetadataManager for one __consumer_offsets partition.
+// groups) and OffsetMetadataManager for one __consumer_offsets partition,
+// including transactional offsets (TxnOffsetCommit, KIP-98/KIP-447) and
+// the transaction markers that commit or drop them.
 // It does no I/O, starts no goroutines and reads the time only from an
 // injected clock.Clock. KIP-848 groups are not here yet.
 //
@@ -66,6 +68,13 @@
 //   - OffsetCommitKey (key version 1) / OffsetCommitValue v3 (v1 when the
 //     commit has its own expire timestamp): offset, leader epoch,
 //     metadata, commit time. A tombstone deletes the offset.
+//
+// Offsets of TxnOffsetCommit are written as a transactional batch of the
+// producer (Result.Txn) and stay pending, per producer id, until a COMMIT
+// or ABORT marker of that producer (WriteTxnMarker, written as a control
+// batch) commits or drops them; loading rebuilds them from the batches
+// (ReplayTxnOffset, ReplayTxnMarker). OffsetFetch with require_stable
+// answers UNSTABLE_OFFSET_COMMIT for a partition with offsets pending.
 //
 // Everything persisted changes only by replaying a record: the
 // coordinator applies each record it writes through the same code as

@@ -169,6 +169,9 @@ func (t *Transactions) VerifyTxnPartitions(ctx context.Context, transactionalID 
 		rt.Topic, rt.Partitions = topic, partitions[topic]
 		tx.Topics = append(tx.Topics, rt)
 	}
+	if t.Partitions() <= 0 {
+		return nil, errNoShard
+	}
 	version := int16(4)
 	if add {
 		version = 5
