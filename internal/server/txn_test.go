@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
 
+	"github.com/basketmq/basket/internal/api"
 	"github.com/basketmq/basket/internal/coordinator/txn"
 )
 
@@ -416,5 +417,36 @@ func TestTransactions_GroupTransactSessionCommitsOffsets(t *testing.T) {
 	ends.Each(func(o kadm.ListedOffset) { out += o.Offset })
 	if out != n {
 		t.Errorf("copy-out holds %d records, want %d", out, n)
+	}
+}
+
+// Every transaction API at every served version, sent with default
+// (empty or zero) fields, gets an answer: never a closed connection or a
+// panic.
+func TestTransactions_DefaultRequestsAreAnswered(t *testing.T) {
+	b := startBroker(t, txnTestConfig(t, t.TempDir()))
+	cl := newClient(t, b)
+	ctx := ctxT(t)
+	find := kmsg.NewPtrFindCoordinatorRequest()
+	find.CoordinatorType, find.CoordinatorKey = 1, ""
+	if _, err := find.RequestWith(ctx, cl); err != nil {
+		t.Fatal(err)
+	}
+	c := dialRaw(t, b)
+	for _, key := range []int16{22, 24, 25, 26, 28, 65, 66} {
+		max := kmsg.RequestForKey(key).MaxVersion()
+		for v := int16(0); v <= max; v++ {
+			if !api.Supported(key, v) {
+				continue
+			}
+			req := kmsg.RequestForKey(key)
+			req.SetVersion(v)
+			if ip, ok := req.(*kmsg.InitProducerIDRequest); ok {
+				ip.TransactionalID = kmsg.StringPtr("")
+			}
+			if resp := c.roundTrip(req); resp == nil {
+				t.Errorf("%s v%d: no answer", kmsg.NameForKey(key), v)
+			}
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package group
 
 import (
+	"math/rand/v2"
+	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -105,4 +108,82 @@ func TestTxnOffsetCommit_UnavailableAnswers(t *testing.T) {
 	wantCode(t, "unloaded", code, kerr.NotCoordinator)
 	resp := h.marker(7, true).Response.(*kmsg.WriteTxnMarkersResponse)
 	wantCode(t, "marker on an unloaded coordinator", resp.Markers[0].Topics[0].Partitions[0].ErrorCode, kerr.NotCoordinator)
+}
+
+// Pending and committed transactional offsets are exactly what replaying
+// the batches gives (transactional batches and markers included), for a
+// random mix of plain commits, transactional commits and markers.
+func TestTxnOffsetCommit_ReplayEquality(t *testing.T) {
+	type batch struct {
+		records []Record
+		txn     *TxnBatch
+		commit  bool
+	}
+	for seed := range uint64(10) {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		h := newHarness(t, testConfig())
+		var batches []batch
+		keep := func(res Result, commit bool) {
+			if len(res.Records) > 0 {
+				batches = append(batches, batch{res.Records, res.Txn, commit})
+			}
+		}
+		for range 200 {
+			g := "g" + strconv.Itoa(rng.IntN(3))
+			pid := int64(rng.IntN(4))
+			switch rng.IntN(4) {
+			case 0:
+				keep(h.take(h.c.OffsetCommit(h.caller(), commitReq(8, g, "", -1, "t", 0, rng.Int64N(1000), nil)), 0), false)
+			case 1:
+				res, _ := h.txnCommit(txnCommitReq(g, "", -1, pid, rng.Int64N(1000)))
+				keep(res, false)
+			case 2, 3:
+				commit := rng.IntN(2) == 0
+				keep(h.marker(pid, commit), commit)
+			}
+		}
+		c := New(h.clk, testConfig())
+		for _, b := range batches {
+			for _, r := range b.records {
+				var err error
+				switch {
+				case b.txn == nil:
+					err = c.Replay(r)
+				case b.txn.Control:
+					err = c.ReplayTxnMarker(b.txn.ProducerID, b.commit)
+				default:
+					err = c.ReplayTxnOffset(r, b.txn.ProducerID)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		c.Loaded()
+		_, live := snapshot(h.c)
+		_, replayed := snapshot(c)
+		if !reflect.DeepEqual(live, replayed) {
+			t.Fatalf("seed %d: committed offsets differ\nlive:     %v\nreplayed: %v", seed, live, replayed)
+		}
+		strip := func(p map[int64]pendingOffsets) map[int64]pendingOffsets {
+			out := map[int64]pendingOffsets{}
+			for pid, groups := range p {
+				out[pid] = pendingOffsets{}
+				for g, topics := range groups {
+					out[pid][g] = map[string]map[int32]offset{}
+					for topic, parts := range topics {
+						out[pid][g][topic] = map[int32]offset{}
+						for part, o := range parts {
+							o.order = 0
+							out[pid][g][topic][part] = o
+						}
+					}
+				}
+			}
+			return out
+		}
+		if !reflect.DeepEqual(strip(h.c.pending), strip(c.pending)) {
+			t.Fatalf("seed %d: pending offsets differ\nlive:     %v\nreplayed: %v", seed, h.c.pending, c.pending)
+		}
+	}
 }
