@@ -97,7 +97,9 @@ type engine[M Machine] struct {
 	closed bool
 }
 
-func startEngine[M Machine](opts engineOptions[M]) *engine[M] {
+// newEngine makes the shards; start runs them. The owner keeps the engine
+// before it starts, so machines may reach it from their first call.
+func newEngine[M Machine](opts engineOptions[M]) *engine[M] {
 	if opts.clock == nil {
 		opts.clock = clock.Real
 	}
@@ -108,15 +110,20 @@ func startEngine[M Machine](opts engineOptions[M]) *engine[M] {
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.shards = make([]*shard[M], opts.partitions)
 	for p := range e.shards {
-		s := newShard(e, int32(p))
-		e.shards[p] = s
+		e.shards[p] = newShard(e, int32(p))
+	}
+	return e
+}
+
+// start runs every shard; each loads its partition in the background.
+func (e *engine[M]) start() {
+	for _, s := range e.shards {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
 			s.run()
 		}()
 	}
-	return e
 }
 
 // errNoShard is returned by submit for a partition out of range.

@@ -66,11 +66,12 @@ func Start(opts Options) *Runtime {
 		opts.Clock = clock.Real
 	}
 	r := &Runtime{opts: opts}
-	r.e = startEngine(engineOptions[groupMachine]{
+	r.e = newEngine(engineOptions[groupMachine]{
 		topic: Topic, kind: "group", partitions: opts.Partitions, clock: opts.Clock,
 		logger: opts.Logger, partition: opts.Partition,
 		newMachine: func(int32, int32) groupMachine { return groupMachine{group.New(opts.Clock, opts.Group)} },
 	})
+	r.e.start()
 	return r
 }
 

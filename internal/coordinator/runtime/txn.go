@@ -78,13 +78,14 @@ func StartTransactions(opts TxnOptions) *Transactions {
 		opts.MarkerRetryBackoff = 100 * time.Millisecond
 	}
 	t := &Transactions{opts: opts, inflight: map[markerKey]bool{}}
-	t.e = startEngine(engineOptions[txnMachine]{
+	t.e = newEngine(engineOptions[txnMachine]{
 		topic: txn.Topic, kind: "transaction", partitions: opts.Partitions, clock: opts.Clock,
 		logger: opts.Logger, partition: opts.Partition,
 		newMachine: func(p, epoch int32) txnMachine {
 			return txnMachine{c: txn.New(opts.Clock, opts.Txn), t: t, p: p, epoch: epoch}
 		},
 	})
+	t.e.start()
 	return t
 }
 

@@ -169,7 +169,7 @@ func waitState(t *testing.T, r *Transactions, id, want string) {
 func TestTransactions_MarkersThenComplete(t *testing.T) {
 	d, l := openTxnLog(t, t.TempDir())
 	t.Cleanup(func() { d.Close() })
-	sink := &markerSink{}
+	sink := &markerSink{gate: make(chan struct{})} // nothing completes until the check
 	r := startTxns(t, l, sink)
 	pid, epoch := initTxn(t, r, "a")
 	if code := addTxn(t, r, "a", pid, epoch, "t", 0, 1); code != 0 {
@@ -181,6 +181,7 @@ func TestTransactions_MarkersThenComplete(t *testing.T) {
 	if l.DurableOffset() < l.LogEndOffset() {
 		t.Error("EndTxn answered before PrepareCommit was durable")
 	}
+	close(sink.gate)
 	waitState(t, r, "a", "CompleteCommit")
 	reqs := sink.requests()
 	if len(reqs) != 1 {
