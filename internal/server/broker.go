@@ -75,6 +75,11 @@ type Config struct {
 	// Txn configures the transaction coordinators (ProducerIDs is set by
 	// the broker); nil means txn.DefaultConfig().
 	Txn *txn.Config
+	// TransactionVersion is the transaction.version feature level
+	// ApiVersions finalizes (KIP-890, KIP-1022); 2 lets clients use
+	// Produce v12 and EndTxn v5, so set it only once Produce v12 is
+	// served. 0 advertises no feature.
+	TransactionVersion int16
 
 	Logger *slog.Logger
 }
@@ -171,6 +176,7 @@ func Start(cfg Config) (*Broker, error) {
 	if cfg.EnableTransactions {
 		b.txns = b.startTxns(ctrl, transactionStatePartitions(b.meta.Image(), cfg.TransactionStateTopicPartitions))
 		b.handlers.Txns = b.txns
+		b.handlers.TransactionVersion = cfg.TransactionVersion
 	}
 	ok = true
 	b.wg.Add(2)

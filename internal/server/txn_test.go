@@ -74,6 +74,29 @@ func TestTransactions_ApiVersionsOnlyWithCoordinator(t *testing.T) {
 	}
 }
 
+// ApiVersions v3+ carries the transaction.version feature when the broker
+// finalizes it (KIP-890, KIP-1022), and nothing otherwise.
+func TestTransactions_TransactionVersionFeature(t *testing.T) {
+	for _, level := range []int16{0, 2} {
+		cfg := txnTestConfig(t, t.TempDir())
+		cfg.TransactionVersion = level
+		b := startBroker(t, cfg)
+		resp, err := kmsg.NewPtrApiVersionsRequest().RequestWith(ctxT(t), newClient(t, b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var finalized int16
+		for _, f := range resp.FinalizedFeatures {
+			if f.Name == "transaction.version" {
+				finalized = f.MaxVersionLevel
+			}
+		}
+		if finalized != level || (level == 0 && len(resp.SupportedFeatures) != 0) {
+			t.Errorf("level %d: finalized %d, supported %+v", level, finalized, resp.SupportedFeatures)
+		}
+	}
+}
+
 func TestTransactions_CommitAndAbort(t *testing.T) {
 	b := startBroker(t, txnTestConfig(t, t.TempDir()))
 	adm := kadm.NewClient(newClient(t, b))
