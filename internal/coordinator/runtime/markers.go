@@ -81,6 +81,10 @@ func (t *Transactions) markUntilDone(coordinatorEpoch int32, m txn.Markers) bool
 		if len(left) == 0 {
 			return true
 		}
+		if attempt%100 == 99 {
+			t.opts.Logger.Warn("transaction markers still not written; retrying", "transactional_id", m.TransactionalID,
+				"attempts", attempt+1, "partitions_left", left)
+		}
 	}
 }
 
