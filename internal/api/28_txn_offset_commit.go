@@ -6,7 +6,7 @@ package api
 // First the transaction coordinator confirms that AddOffsetsToTxn put the
 // group's __consumer_offsets partition in the producer's open transaction
 // (the KIP-890 verification): if not, every partition is answered
-// INVALID_TXN_STATE (v5: TRANSACTION_ABORTABLE); a stale epoch PRODUCER_FENCED (INVALID_PRODUCER_EPOCH
+// INVALID_TXN_STATE; a stale epoch PRODUCER_FENCED (INVALID_PRODUCER_EPOCH
 // before v3, KIP-588), an unknown producer INVALID_PRODUCER_ID_MAPPING.
 // Then the group coordinator writes the offsets as a transactional batch:
 // pending, invisible to OffsetFetch (UNSTABLE_OFFSET_COMMIT with
@@ -65,11 +65,6 @@ func (h *Handlers) verifyOffsetsPartition(ctx context.Context, req *kmsg.TxnOffs
 		return codeFor(err).Code
 	}
 	switch code := codes[consumerOffsetsTopic][p]; code {
-	case kerr.TransactionAbortable.Code:
-		if req.Version < 5 {
-			return kerr.InvalidTxnState.Code // no TRANSACTION_ABORTABLE before v5
-		}
-		return code
 	case kerr.ProducerFenced.Code:
 		if req.Version < 3 {
 			return kerr.InvalidProducerEpoch.Code

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/basketmq/basket/internal/clock"
@@ -150,7 +151,10 @@ func (m txnMachine) output(res txn.Result) Output {
 // transactional data (KIP-890): each listed partition is answered a Kafka
 // error code, 0 when it may take the producer's data. With add false it
 // is AddPartitionsToTxn v4 verify-only: NONE if the partition is in the
-// open transaction, TRANSACTION_ABORTABLE if not, or for every partition
+// open transaction, INVALID_TXN_STATE if not (the wire API answers
+// TRANSACTION_ABORTABLE there, which Produce before v11 and
+// TxnOffsetCommit before v5 cannot carry; callers translate as they need),
+// or for every partition
 // INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED, CONCURRENT_TRANSACTIONS,
 // NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS. With add true (KIP-890
 // part 2, Produce v12's implicit add) the partitions join the transaction
@@ -196,7 +200,11 @@ func (t *Transactions) VerifyTxnPartitions(ctx context.Context, transactionalID 
 				out[topic.Topic] = map[int32]int16{}
 			}
 			for _, p := range topic.Partitions {
-				out[topic.Topic][p.Partition] = p.ErrorCode
+				code := p.ErrorCode
+				if code == kerr.TransactionAbortable.Code {
+					code = kerr.InvalidTxnState.Code
+				}
+				out[topic.Topic][p.Partition] = code
 			}
 		}
 	}

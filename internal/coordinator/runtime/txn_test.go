@@ -282,7 +282,7 @@ func TestTransactions_VerifyTxnPartitionsAnswersPerPartition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if codes["t"][0] != 0 || codes["t"][1] != kerr.TransactionAbortable.Code || codes["u"][0] != kerr.TransactionAbortable.Code {
+	if codes["t"][0] != 0 || codes["t"][1] != kerr.InvalidTxnState.Code || codes["u"][0] != kerr.InvalidTxnState.Code {
 		t.Errorf("verify: %v", codes)
 	}
 	codes, _ = r.VerifyTxnPartitions(context.Background(), "a", pid, epoch+1, false, map[string][]int32{"t": {0}})
