@@ -46,6 +46,40 @@ type Groups interface {
 	Submit(ctx context.Context, p int32, from group.Caller, cmd func(*group.Coordinator, group.Caller) group.Result) (<-chan kmsg.Response, error)
 }
 
+// Handlers serves the APIs. Fields are set once, before serving.
+type Handlers struct {
+	Node       Node
+	Image      func() *metadata.Image
+	Admin      TopicAdmin
+	Partitions Partitions
+	Logger     *slog.Logger
+	// Groups serves the group APIs; nil answers them NOT_COORDINATOR
+	// (FindCoordinator: COORDINATOR_NOT_AVAILABLE).
+	Groups Groups
+
+	// AutoCreateTopics is auto.create.topics.enable.
+	AutoCreateTopics bool
+	// MaxMessageBytes is a topic's max.message.bytes.
+	MaxMessageBytes func(t *metadata.Topic) int32
+	// BrokerConfig is the static broker configuration (server.properties
+	// and overrides). DescribeConfigs reports it with the dynamic broker
+	// configs of the image layered on top; AlterConfigs validates dynamic
+	// changes against it.
+	BrokerConfig *config.Broker
+
+	// Txns serves the transaction APIs; nil leaves AddPartitionsToTxn,
+	// AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeTransactions and
+	// ListTransactions out of ApiVersions (answering them NOT_COORDINATOR
+	// if sent anyway) and FindCoordinator answers transactional ids
+	// COORDINATOR_NOT_AVAILABLE.
+	Txns Txns
+	// TransactionVersion is the transaction.version feature level
+	// ApiVersions v3+ advertises as supported and finalized (KIP-890,
+	// KIP-1022): 2 lets clients use Produce v12 and EndTxn v5. 0
+	// advertises no feature, so clients keep to AddPartitionsToTxn.
+	TransactionVersion int16
+}
+
 // Txns runs the transaction coordinators, one shard per partition of
 // __transaction_state (coordinator/runtime.Transactions).
 type Txns interface {
@@ -59,37 +93,4 @@ type Txns interface {
 	// per partition (KIP-890); TxnOffsetCommit uses it for the group's
 	// __consumer_offsets partition.
 	VerifyTxnPartitions(ctx context.Context, transactionalID string, producerID int64, producerEpoch int16, add bool, partitions map[string][]int32) (map[string]map[int32]int16, error)
-}
-
-// Handlers serves the APIs. Fields are set once, before serving.
-type Handlers struct {
-	Node       Node
-	Image      func() *metadata.Image
-	Admin      TopicAdmin
-	Partitions Partitions
-	Logger     *slog.Logger
-	// Groups serves the group APIs; nil answers them NOT_COORDINATOR
-	// (FindCoordinator: COORDINATOR_NOT_AVAILABLE).
-	Groups Groups
-	// Txns serves the transaction APIs; nil leaves AddPartitionsToTxn,
-	// AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeTransactions and
-	// ListTransactions out of ApiVersions (answering them NOT_COORDINATOR
-	// if sent anyway) and FindCoordinator answers transactional ids
-	// COORDINATOR_NOT_AVAILABLE.
-	Txns Txns
-	// TransactionVersion is the transaction.version feature level
-	// ApiVersions v3+ advertises as supported and finalized (KIP-890,
-	// KIP-1022): 2 lets clients use Produce v12 and EndTxn v5. 0
-	// advertises no feature, so clients keep to AddPartitionsToTxn.
-	TransactionVersion int16
-
-	// AutoCreateTopics is auto.create.topics.enable.
-	AutoCreateTopics bool
-	// MaxMessageBytes is a topic's max.message.bytes.
-	MaxMessageBytes func(t *metadata.Topic) int32
-	// BrokerConfig is the static broker configuration (server.properties
-	// and overrides). DescribeConfigs reports it with the dynamic broker
-	// configs of the image layered on top; AlterConfigs validates dynamic
-	// changes against it.
-	BrokerConfig *config.Broker
 }
