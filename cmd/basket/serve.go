@@ -16,6 +16,7 @@ import (
 
 	"github.com/basketmq/basket/internal/config"
 	"github.com/basketmq/basket/internal/coordinator/group"
+	"github.com/basketmq/basket/internal/coordinator/txn"
 	"github.com/basketmq/basket/internal/log"
 	"github.com/basketmq/basket/internal/metadata"
 	"github.com/basketmq/basket/internal/server"
@@ -127,6 +128,9 @@ func serverConfig(b *config.Broker, logger *slog.Logger) (server.Config, error) 
 
 		OffsetsTopicPartitions: b.Int("offsets.topic.num.partitions"),
 		Group:                  groupConfig(b),
+
+		TransactionStateTopicPartitions: b.Int("transaction.state.log.num.partitions"),
+		Txn:                             txnConfig(b),
 	}
 	if len(adv) > 0 && adv[0].Port != 0 { // port 0: advertise the port actually bound
 		cfg.Advertise = adv[0].Addr()
@@ -161,6 +165,14 @@ func groupConfig(b *config.Broker) *group.Config {
 		gc.ConsumerAssignors = append(gc.ConsumerAssignors, config.ConsumerAssignor(a))
 	}
 	return &gc
+}
+
+// txnConfig is the transaction coordinators' configuration.
+func txnConfig(b *config.Broker) *txn.Config {
+	tc := txn.DefaultConfig()
+	tc.MaxTimeout = time.Duration(b.Int("transaction.max.timeout.ms")) * time.Millisecond
+	tc.TransactionalIDExpiration = time.Duration(b.Int("transactional.id.expiration.ms")) * time.Millisecond
+	return &tc
 }
 
 // logConfig maps a topic's configuration onto the storage engine's. A

@@ -1,12 +1,14 @@
 package main
 
-// Transactions across kill -9 (KIP-98 on the partition side): a producer
-// writes transactions to two partitions and a stand-in coordinator ends
-// them with WriteTxnMarkers, committing some and aborting others, while the
-// real binary is killed with SIGKILL between steps — with a transaction
-// open, or just after its markers — and restarted on the same data
-// directory. Recovery re-validates the active segment and rebuilds its
-// aborted-transaction index from producer state; at the end a
+// Transactions across kill -9 (KIP-98): a producer speaking the protocol
+// step by step (InitProducerId, AddPartitionsToTxn, Produce, EndTxn)
+// writes transactions to two partitions, committing some and aborting
+// others, while the real binary is killed with SIGKILL between steps —
+// with a transaction open, or just after EndTxn, while the coordinator may
+// still be writing markers — and restarted on the same data directory.
+// The coordinator reloads __transaction_state and finishes what it had
+// decided; each partition re-validates its active segment and rebuilds its
+// aborted-transaction index from producer state. At the end a
 // read_committed kgo consumer must see every committed record exactly once
 // and no aborted one.
 
@@ -21,6 +23,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -52,11 +55,7 @@ func TestCrash_TransactionsSurviveKillNine(t *testing.T) {
 	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 2, 1, nil, topic); err != nil {
 		t.Fatal(err)
 	}
-	init, err := kmsg.NewPtrInitProducerIDRequest().RequestWith(ctx, cl)
-	if err != nil || init.ErrorCode != 0 {
-		t.Fatalf("InitProducerID: %v %v", err, init)
-	}
-	id, epoch := init.ProducerID, init.ProducerEpoch
+	id, epoch := initTransactionalProducer(t, ctx, cl, crashTxnID)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	restart := func() {
 		proc.kill()
@@ -66,6 +65,7 @@ func TestCrash_TransactionsSurviveKillNine(t *testing.T) {
 	seq := [2]int32{}
 	var committed []string
 	for txn := range 24 {
+		addPartitions(t, ctx, cl, crashTxnID, id, epoch, topic)
 		for part := range int32(2) {
 			for b := range 2 {
 				recs := make([]record.Record, 3)
@@ -92,10 +92,8 @@ func TestCrash_TransactionsSurviveKillNine(t *testing.T) {
 		if rng.IntN(4) == 0 {
 			restart() // with the transaction open
 		}
-		// The coordinator's decision, resent until it sticks (a
-		// coordinator retries markers after a broker failure).
-		if !endTxn(t, ctx, cl, topic, id, epoch, txn%3 != 0) {
-			t.Fatalf("txn %d: markers failed", txn)
+		if nextID, nextEpoch := endTxn(t, ctx, cl, crashTxnID, id, epoch, txn%3 != 0); nextID != id || nextEpoch != epoch {
+			id, epoch, seq = nextID, nextEpoch, [2]int32{} // a new epoch's sequences start at 0
 		}
 		if rng.IntN(4) == 0 {
 			restart() // with the markers just written
@@ -114,7 +112,7 @@ func produceTo(t *testing.T, ctx context.Context, cl *kgo.Client, topic string, 
 	t.Helper()
 	req := kmsg.NewPtrProduceRequest()
 	req.Acks, req.TimeoutMillis = -1, 10000
-	tid := "crash-txn"
+	tid := crashTxnID
 	req.TransactionID = &tid
 	rt := kmsg.NewProduceRequestTopic()
 	rt.Topic = topic
@@ -129,33 +127,112 @@ func produceTo(t *testing.T, ctx context.Context, cl *kgo.Client, topic string, 
 	return resp.Topics[0].Partitions[0].ErrorCode
 }
 
-// endTxn writes the markers of the producer's transaction to both
-// partitions, retrying while the restarted broker is not reachable yet.
-func endTxn(t *testing.T, ctx context.Context, cl *kgo.Client, topic string, id int64, epoch int16, commit bool) bool {
-	t.Helper()
-	for range 50 {
-		req := kmsg.NewPtrWriteTxnMarkersRequest()
-		m := kmsg.NewWriteTxnMarkersRequestMarker()
-		m.ProducerID, m.ProducerEpoch, m.Committed = id, epoch, commit
-		mt := kmsg.NewWriteTxnMarkersRequestMarkerTopic()
-		mt.Topic, mt.Partitions = topic, []int32{0, 1}
-		m.Topics = append(m.Topics, mt)
-		req.Markers = append(req.Markers, m)
-		resp, err := req.RequestWith(ctx, cl)
-		if err == nil {
-			ok := true
-			for _, rt := range resp.Markers[0].Topics {
-				for _, rp := range rt.Partitions {
-					ok = ok && rp.ErrorCode == 0
-				}
-			}
-			if ok {
-				return true
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
+// crashTxnID is the test producer's transactional id.
+const crashTxnID = "crash-txn"
+
+// retriable reports whether a transaction API error code means "ask
+// again": the broker is loading or restarting, or the previous
+// transaction's markers are still being written.
+func retriable(code int16) bool {
+	switch code {
+	case kerr.CoordinatorLoadInProgress.Code, kerr.CoordinatorNotAvailable.Code, kerr.NotCoordinator.Code,
+		kerr.ConcurrentTransactions.Code, kerr.RequestTimedOut.Code:
+		return true
 	}
 	return false
+}
+
+// retry calls fn, which returns an error code or -1 for a request that did
+// not get through, until it returns 0; a non-retriable code fails the test.
+func retry(t *testing.T, ctx context.Context, what string, fn func() int16) {
+	t.Helper()
+	for ctx.Err() == nil {
+		code := fn()
+		if code == 0 {
+			return
+		}
+		if code != -1 && !retriable(code) {
+			t.Fatalf("%s: %v", what, kerr.ErrorForCode(code))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s: %v", what, ctx.Err())
+}
+
+// initTransactionalProducer finds the transaction coordinator (which
+// creates __transaction_state) and gets a producer id and epoch for tid.
+func initTransactionalProducer(t *testing.T, ctx context.Context, cl *kgo.Client, tid string) (int64, int16) {
+	t.Helper()
+	retry(t, ctx, "FindCoordinator", func() int16 {
+		req := kmsg.NewPtrFindCoordinatorRequest()
+		req.CoordinatorType, req.CoordinatorKeys = 1, []string{tid}
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			return -1
+		}
+		return resp.Coordinators[0].ErrorCode
+	})
+	var id int64
+	var epoch int16
+	retry(t, ctx, "InitProducerId", func() int16 {
+		req := kmsg.NewPtrInitProducerIDRequest()
+		req.TransactionalID, req.TransactionTimeoutMillis = &tid, 120000
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			return -1
+		}
+		id, epoch = resp.ProducerID, resp.ProducerEpoch
+		return resp.ErrorCode
+	})
+	return id, epoch
+}
+
+// addPartitions adds both partitions of topic to the producer's
+// transaction, waiting out the previous transaction's markers.
+func addPartitions(t *testing.T, ctx context.Context, cl *kgo.Client, tid string, id int64, epoch int16, topic string) {
+	t.Helper()
+	retry(t, ctx, "AddPartitionsToTxn", func() int16 {
+		req := kmsg.NewPtrAddPartitionsToTxnRequest()
+		req.Version = 3
+		req.TransactionalID, req.ProducerID, req.ProducerEpoch = tid, id, epoch
+		rt := kmsg.NewAddPartitionsToTxnRequestTopic()
+		rt.Topic, rt.Partitions = topic, []int32{0, 1}
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			return -1
+		}
+		for _, rt := range resp.Topics {
+			for _, p := range rt.Partitions {
+				if p.ErrorCode != 0 {
+					return p.ErrorCode
+				}
+			}
+		}
+		return 0
+	})
+}
+
+// endTxn commits or aborts the producer's transaction through the
+// coordinator, retrying while the restarted broker is not reachable or
+// still loading, and returns the producer id and epoch for the next
+// transaction: EndTxn v5 (KIP-890 part 2) may answer a bumped epoch.
+func endTxn(t *testing.T, ctx context.Context, cl *kgo.Client, tid string, id int64, epoch int16, commit bool) (int64, int16) {
+	t.Helper()
+	nextID, nextEpoch := id, epoch
+	retry(t, ctx, "EndTxn", func() int16 {
+		req := kmsg.NewPtrEndTxnRequest()
+		req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit = tid, id, epoch, commit
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			return -1
+		}
+		if resp.ErrorCode == 0 && resp.Version >= 5 && resp.ProducerEpoch >= 0 {
+			nextID, nextEpoch = resp.ProducerID, resp.ProducerEpoch
+		}
+		return resp.ErrorCode
+	})
+	return nextID, nextEpoch
 }
 
 // readCommitted consumes topic from the start with read_committed until

@@ -8,9 +8,12 @@ package api
 // group's partition is open here; before that COORDINATOR_NOT_AVAILABLE,
 // so the client asks again. The
 // coordinator may still be loading, which the group APIs then report as
-// COORDINATOR_LOAD_IN_PROGRESS. Transactional ids (type 1) get
-// COORDINATOR_NOT_AVAILABLE until the transaction coordinator exists;
-// other key types are INVALID_REQUEST, as in Kafka.
+// COORDINATOR_LOAD_IN_PROGRESS. A transactional id (type 1) is answered
+// the same way for its __transaction_state partition, which the first
+// such key creates (transaction.state.log.num.partitions partitions,
+// compacted); without a transaction coordinator it gets
+// COORDINATOR_NOT_AVAILABLE. Other key types are INVALID_REQUEST, as in
+// Kafka.
 //
 // v0 asks for a group only; v1 adds the key type and an error message;
 // v3 is flexible; v4+ (KIP-699) batches keys in CoordinatorKeys with one
@@ -50,7 +53,16 @@ func (h *Handlers) coordinatorFor(ctx context.Context, keyType int8, key string)
 	switch keyType {
 	case 0:
 	case 1:
-		return fail(kerr.CoordinatorNotAvailable, "transactions are not supported yet")
+		if h.Txns == nil {
+			return fail(kerr.CoordinatorNotAvailable, "transactions are not enabled on this broker")
+		}
+		if !h.createTransactionStateTopic(ctx) {
+			return fail(kerr.CoordinatorNotAvailable, transactionStateTopic+" is not available")
+		}
+		if _, ok := h.Partitions.Partition(transactionStateTopic, h.txnShard(key)); !ok {
+			return fail(kerr.CoordinatorNotAvailable, transactionStateTopic+" is not available yet")
+		}
+		return h.Node.ID, h.Node.Host, h.Node.Port, 0, nil
 	default:
 		return fail(kerr.InvalidRequest, "unknown coordinator type "+itoa(int32(keyType)))
 	}

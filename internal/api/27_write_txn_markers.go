@@ -87,7 +87,11 @@ func (h *Handlers) appendTxnMarkers(req *kmsg.WriteTxnMarkersRequest) (*kmsg.Wri
 				op := &ot.Partitions[k]
 				*op = kmsg.NewWriteTxnMarkersResponseMarkerTopicPartition()
 				op.Partition = part
-				if isInternal(rt.Topic) {
+				if rt.Topic == transactionStateTopic { // the coordinators' own log: never a transaction's
+					op.ErrorCode = kerr.InvalidTopicException.Code
+					continue
+				}
+				if rt.Topic == consumerOffsetsTopic {
 					if h.GroupTxnMarkers == nil {
 						op.ErrorCode = kerr.CoordinatorNotAvailable.Code
 						continue

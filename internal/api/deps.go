@@ -9,6 +9,7 @@ import (
 	"github.com/basketmq/basket/internal/config"
 	"github.com/basketmq/basket/internal/controller"
 	"github.com/basketmq/basket/internal/coordinator/group"
+	"github.com/basketmq/basket/internal/coordinator/txn"
 	"github.com/basketmq/basket/internal/metadata"
 	"github.com/basketmq/basket/internal/partition"
 )
@@ -103,4 +104,31 @@ type Handlers struct {
 	// configs of the image layered on top; AlterConfigs validates dynamic
 	// changes against it.
 	BrokerConfig *config.Broker
+
+	// Txns serves the transaction APIs; nil leaves AddPartitionsToTxn,
+	// AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeTransactions and
+	// ListTransactions out of ApiVersions (answering them NOT_COORDINATOR
+	// if sent anyway) and FindCoordinator answers transactional ids
+	// COORDINATOR_NOT_AVAILABLE.
+	Txns Txns
+	// TransactionVersion is the transaction.version feature level
+	// ApiVersions v3+ advertises as supported and finalized (KIP-890,
+	// KIP-1022): 2 lets clients use Produce v12 and EndTxn v5. 0
+	// advertises no feature, so clients keep to AddPartitionsToTxn.
+	TransactionVersion int16
+}
+
+// Txns runs the transaction coordinators, one shard per partition of
+// __transaction_state (coordinator/runtime.Transactions).
+type Txns interface {
+	// Partitions is transaction.state.log.num.partitions.
+	Partitions() int32
+	// Submit queues cmd on shard p in call order; the channel receives
+	// the answer once, after the records it wrote are durable.
+	Submit(ctx context.Context, p int32, cmd func(*txn.Coordinator) txn.Result) (<-chan kmsg.Response, error)
+	// VerifyTxnPartitions checks (add false) or adds (add true) the
+	// partitions of the producer's transaction and answers an error code
+	// per partition (KIP-890); TxnOffsetCommit uses it for the group's
+	// __consumer_offsets partition.
+	VerifyTxnPartitions(ctx context.Context, transactionalID string, producerID int64, producerEpoch int16, add bool, partitions map[string][]int32) (map[string]map[int32]int16, error)
 }

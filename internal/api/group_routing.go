@@ -137,7 +137,9 @@ const consumerOffsetsTopic = "__consumer_offsets"
 
 // isInternal reports whether topic is one of the broker's own: Metadata
 // marks it, and clients may not produce to it.
-func isInternal(topic string) bool { return topic == consumerOffsetsTopic }
+func isInternal(topic string) bool {
+	return topic == consumerOffsetsTopic || topic == transactionStateTopic
+}
 
 // createOffsetsTopic creates __consumer_offsets with the group
 // coordinators' partition count and cleanup.policy=compact, as Kafka

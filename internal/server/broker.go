@@ -18,6 +18,7 @@ import (
 	"github.com/basketmq/basket/internal/controller"
 	"github.com/basketmq/basket/internal/coordinator/group"
 	"github.com/basketmq/basket/internal/coordinator/runtime"
+	"github.com/basketmq/basket/internal/coordinator/txn"
 	"github.com/basketmq/basket/internal/log"
 	"github.com/basketmq/basket/internal/metadata"
 	"github.com/basketmq/basket/internal/producerstate"
@@ -65,11 +66,27 @@ type Config struct {
 	// Group configures the group coordinators; nil means
 	// group.DefaultConfig().
 	Group *group.Config
+	// DisableTransactions turns the transaction coordinators off: the
+	// transaction APIs are not advertised and transactional produce is not
+	// verified.
+	DisableTransactions bool
+	// TransactionStateTopicPartitions is
+	// transaction.state.log.num.partitions, used when __transaction_state
+	// is created (on the first FindCoordinator for a transactional id); 0
+	// means Kafka's 50. An existing topic keeps its partitions.
+	TransactionStateTopicPartitions int32
+	// Txn configures the transaction coordinators (ProducerIDs is set by
+	// the broker); nil means txn.DefaultConfig().
+	Txn *txn.Config
+	// TransactionVersion is the transaction.version feature level
+	// ApiVersions finalizes (KIP-890, KIP-1022); 2 lets clients use
+	// Produce v12 and EndTxn v5, so set it only once Produce v12 is
+	// served. 0 advertises no feature.
+	TransactionVersion int16
 
 	Logger *slog.Logger
-	// TxnVerifier verifies transactional produce against the transaction
-	// coordinator (KIP-890 part 1); nil accepts transactional batches
-	// unverified. Tests set it until the coordinator is wired in.
+	// TxnVerifier verifies transactional produce (KIP-890 part 1); nil
+	// means the broker's own transaction coordinators. Tests set a fake.
 	TxnVerifier api.TxnVerifier
 }
 
@@ -81,6 +98,7 @@ type Broker struct {
 	meta     *metadata.Store
 	replicas *replica.Manager
 	groups   *runtime.Runtime
+	txns     *runtime.Transactions // nil with DisableTransactions
 	handlers *api.Handlers
 	frames   wire.BufferPool // produce frames, reused across connections
 	ln       net.Listener
@@ -164,6 +182,15 @@ func Start(cfg Config) (*Broker, error) {
 	}
 	b.groups = b.startGroups(offsetsTopicPartitions(b.meta.Image(), cfg.OffsetsTopicPartitions))
 	b.handlers.Groups = b.groups
+	b.handlers.GroupTxnMarkers = b.groups
+	if !cfg.DisableTransactions {
+		b.txns = b.startTxns(ctrl, transactionStatePartitions(b.meta.Image(), cfg.TransactionStateTopicPartitions))
+		b.handlers.Txns = b.txns
+		b.handlers.TransactionVersion = cfg.TransactionVersion
+		if cfg.TxnVerifier == nil {
+			b.handlers.TxnVerifier = b.txns
+		}
+	}
 	ok = true
 	b.wg.Add(2)
 	go b.accept()
@@ -266,6 +293,9 @@ func (b *Broker) Close() error {
 	}
 	b.mu.Unlock()
 	b.wg.Wait()
+	if b.txns != nil {
+		b.txns.Close() // first: its marker writers write through the group shards
+	}
 	b.groups.Close() // before the logs close: a shard may be writing
 	return b.closeStorage()
 }

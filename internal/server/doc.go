@@ -10,6 +10,12 @@
 // key, an unsupported version, a body that does not decode — closes that
 // connection alone, with one log line.
 //
+// The broker also runs the transaction coordinators
+// (coordinator/runtime.Transactions on __transaction_state) unless
+// Config.DisableTransactions; their markers go through the WriteTxnMarkers
+// handler in process (txns.go), which sends those of __consumer_offsets
+// partitions to the group shards.
+//
 // Broker is safe for concurrent use; Close stops listening, closes every
 // connection, waits for the goroutines and closes the logs cleanly.
 package server

@@ -179,7 +179,7 @@ func TestTxn_ReadCommittedSeesOnlyCommittedRecords(t *testing.T) {
 	// KIP-98: read_committed consumers get committed transactional records
 	// and non-transactional ones, never aborted ones and nothing at or past
 	// an open transaction's first offset; read_uncommitted get everything.
-	b := startBroker(t, testConfig(t, t.TempDir()))
+	b := startBroker(t, markerTestConfig(t, t.TempDir()))
 	cl := newClient(t, b)
 	adm := kadm.NewClient(cl)
 	for _, topic := range []string{"txa", "txb", "txc"} {
@@ -284,19 +284,22 @@ func filterTopic(vs []string, topic string) []string {
 }
 
 func TestTxn_WriteTxnMarkersErrors(t *testing.T) {
-	b := startBroker(t, testConfig(t, t.TempDir()))
+	b := startBroker(t, markerTestConfig(t, t.TempDir()))
 	cl := newClient(t, b)
 	createTopic(t, kadm.NewClient(cl), "marks", 1)
 	p := newTxnProducer(t, cl)
 	p.produce("marks", 0, true, "x")
 	mustEnd(t, p.end(true, 3, map[string][]int32{"marks": {0}}))
 	p.produce("marks", 0, true, "y")
-	codes := p.end(false, 2, map[string][]int32{"marks": {0, 9}, "nosuch": {0}, "__consumer_offsets": {0}})
+	codes := p.end(false, 2, map[string][]int32{"marks": {0, 9}, "nosuch": {0}, "__consumer_offsets": {0}, "__transaction_state": {0}})
 	want := map[string]int16{
-		"marks/0":              kerr.TransactionCoordinatorFenced.Code, // coordinator epoch 2 < 3
-		"marks/9":              kerr.UnknownTopicOrPartition.Code,
-		"nosuch/0":             kerr.UnknownTopicOrPartition.Code,
-		"__consumer_offsets/0": kerr.CoordinatorNotAvailable.Code, // no group runtime hook wired
+		"marks/0":  kerr.TransactionCoordinatorFenced.Code, // coordinator epoch 2 < 3
+		"marks/9":  kerr.UnknownTopicOrPartition.Code,
+		"nosuch/0": kerr.UnknownTopicOrPartition.Code,
+		// The group shard of a __consumer_offsets that does not exist yet
+		// is still loading (retriable: the coordinator retries markers).
+		"__consumer_offsets/0":  kerr.CoordinatorLoadInProgress.Code,
+		"__transaction_state/0": kerr.InvalidTopicException.Code, // the coordinators' own log
 	}
 	for tp, c := range want {
 		if codes[tp] != c {
@@ -311,7 +314,7 @@ func TestTxn_WriteTxnMarkersErrors(t *testing.T) {
 }
 
 func TestTxn_ClientControlBatchIsInvalidRecord(t *testing.T) {
-	b := startBroker(t, testConfig(t, t.TempDir()))
+	b := startBroker(t, markerTestConfig(t, t.TempDir()))
 	cl := newClient(t, b)
 	createTopic(t, kadm.NewClient(cl), "ctl", 1)
 	batch, err := record.AppendBatch(nil, record.BatchSpec{ProducerID: 1, ProducerEpoch: 0, BaseSequence: -1, Transactional: true, Control: true},
@@ -325,7 +328,7 @@ func TestTxn_ClientControlBatchIsInvalidRecord(t *testing.T) {
 }
 
 func TestTxn_DescribeProducers(t *testing.T) {
-	b := startBroker(t, testConfig(t, t.TempDir()))
+	b := startBroker(t, markerTestConfig(t, t.TempDir()))
 	cl := newClient(t, b)
 	adm := kadm.NewClient(cl)
 	createTopic(t, adm, "dp", 1)
@@ -362,7 +365,7 @@ func TestKcat_ReadCommittedSkipsAbortedTransactions(t *testing.T) {
 	// librdkafka (kcat) with isolation.level=read_committed drops the
 	// aborted transaction's records using the fetch's aborted list (KIP-98).
 	requireKcat(t)
-	b := startBroker(t, testConfig(t, t.TempDir()))
+	b := startBroker(t, markerTestConfig(t, t.TempDir()))
 	cl := newClient(t, b)
 	createTopic(t, kadm.NewClient(cl), "ktx", 1)
 	p1, p2 := newTxnProducer(t, cl), newTxnProducer(t, cl)
@@ -387,7 +390,7 @@ func TestTxn_AbortedTransactionsSurviveRestart(t *testing.T) {
 	// in the producer state outlive a restart: read_committed still drops
 	// the aborted records and still stops at the open transaction.
 	dir := t.TempDir()
-	b := startBroker(t, testConfig(t, dir))
+	b := startBroker(t, markerTestConfig(t, dir))
 	cl := newClient(t, b)
 	createTopic(t, kadm.NewClient(cl), "rst", 1)
 	p1, p2 := newTxnProducer(t, cl), newTxnProducer(t, cl)
@@ -399,7 +402,7 @@ func TestTxn_AbortedTransactionsSurviveRestart(t *testing.T) {
 	cl.Close()
 	b.Close()
 
-	b2 := startBroker(t, testConfig(t, dir))
+	b2 := startBroker(t, markerTestConfig(t, dir))
 	if got := consumeValues(t, b2, "rst", true, 1); !slices.Equal(got, []string{"c-rst-0"}) {
 		t.Fatalf("read_committed after restart: %v", got)
 	}
@@ -415,7 +418,7 @@ func TestTxn_DelayedMarkerCannotEndNextTransaction(t *testing.T) {
 	// producer epoch with every marker, and the partition refuses a marker
 	// whose epoch is not above the producer's. A marker delayed from the
 	// first transaction therefore cannot abort the second (KAFKA-17754).
-	b := startBroker(t, testConfig(t, t.TempDir()))
+	b := startBroker(t, markerTestConfig(t, t.TempDir()))
 	cl := newClient(t, b)
 	createTopic(t, kadm.NewClient(cl), "tv2", 1)
 	p := newTxnProducer(t, cl)
@@ -438,7 +441,7 @@ func TestTxn_DelayedMarkerCannotEndNextTransaction(t *testing.T) {
 func TestTxn_TransactionalBatchWithoutTransactionalIDRefused(t *testing.T) {
 	// Kafka refuses a Produce holding transactional records without a
 	// transactional id: TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
-	b := startBroker(t, testConfig(t, t.TempDir()))
+	b := startBroker(t, markerTestConfig(t, t.TempDir()))
 	cl := newClient(t, b)
 	createTopic(t, kadm.NewClient(cl), "noid", 1)
 	batch, err := record.AppendBatch(nil, record.BatchSpec{ProducerID: 1, ProducerEpoch: 0, Transactional: true},
@@ -449,4 +452,16 @@ func TestTxn_TransactionalBatchWithoutTransactionalIDRefused(t *testing.T) {
 	if code := rawTxnProduce(t, cl, "", "noid", 0, batch); code != kerr.TransactionalIDAuthorizationFailed.Code {
 		t.Fatalf("transactional batch without a transactional id: %v", kerr.ErrorForCode(code))
 	}
+}
+
+// markerTestConfig is testConfig for tests that play the transaction
+// coordinator themselves, with hand-built transactional batches and
+// WriteTxnMarkers requests: the broker's own coordinators are off, so
+// nothing verifies the transactions (KIP-890) or competes in writing
+// markers.
+func markerTestConfig(t *testing.T, dir string) Config {
+	t.Helper()
+	cfg := testConfig(t, dir)
+	cfg.DisableTransactions = true
+	return cfg
 }

@@ -36,6 +36,10 @@ type Result struct {
 	Response kmsg.Response
 	// Replies answer earlier, deferred requests.
 	Replies []Reply
+	// Txn, when set, makes Records one transactional batch of its
+	// producer (TxnOffsetCommit) or a transaction marker; nil for the
+	// plain batches of every other call.
+	Txn *TxnBatch
 }
 
 // Reply is the answer to a deferred request.
@@ -71,6 +75,7 @@ type Coordinator struct {
 	offsets map[string]map[string]map[int32]offset // group -> topic -> partition
 	timers  timers
 	seq     uint64
+	pending map[int64]pendingOffsets // by producer id
 
 	// Output of the call in progress.
 	recs    []Record
@@ -92,6 +97,7 @@ func New(clk clock.Clock, cfg Config) *Coordinator {
 		groups:  make(map[string]*group),
 		cgroups: make(map[string]*cgroup),
 		offsets: make(map[string]map[string]map[int32]offset),
+		pending: make(map[int64]pendingOffsets),
 	}
 }
 

@@ -2,10 +2,12 @@
 // (JoinGroup, SyncGroup, Heartbeat, LeaveGroup), KIP-848 consumer groups
 // (ConsumerGroupHeartbeat, ConsumerGroupDescribe) and what both share
 // (OffsetCommit, OffsetFetch, DescribeGroups, ListGroups, DeleteGroups,
-// OffsetDelete) — as a deterministic state machine: Kafka's
-// GroupMetadataManager and OffsetMetadataManager for one
-// __consumer_offsets partition. It does no I/O, starts no goroutines and
-// reads the time only from an injected clock.Clock.
+// OffsetDelete), plus transactional offsets (TxnOffsetCommit, KIP-98 and
+// KIP-447) and the transaction markers that commit or drop them — as a
+// deterministic state machine: Kafka's GroupMetadataManager and
+// OffsetMetadataManager for one __consumer_offsets partition. It does no
+// I/O, starts no goroutines and reads the time only from an injected
+// clock.Clock.
 //
 // # Commands, records, replies
 //
@@ -67,6 +69,13 @@
 //   - OffsetCommitKey (key version 1) / OffsetCommitValue v3 (v1 when the
 //     commit has its own expire timestamp): offset, leader epoch,
 //     metadata, commit time. A tombstone deletes the offset.
+//
+// Offsets of TxnOffsetCommit are written as a transactional batch of the
+// producer (Result.Txn) and stay pending, per producer id, until a COMMIT
+// or ABORT marker of that producer (WriteTxnMarker, written as a control
+// batch) commits or drops them; loading rebuilds them from the batches
+// (ReplayTxnOffset, ReplayTxnMarker). OffsetFetch with require_stable
+// answers UNSTABLE_OFFSET_COMMIT for a partition with offsets pending.
 //
 // Everything persisted changes only by replaying a record: the
 // coordinator applies each record it writes through the same code as

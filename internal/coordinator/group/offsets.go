@@ -92,8 +92,11 @@ func (c *Coordinator) validateCommit(g *group, req *kmsg.OffsetCommitRequest) *k
 
 // OffsetFetch (key 9, v0-9; batched groups from v8) returns committed
 // offsets: of the listed partitions (-1 for none), or all of a group's
-// when no topics are given. Without transactions no offset is ever
-// pending, so require_stable (v7+) changes nothing.
+// when no topics are given. With require_stable (v7+, KIP-447) a
+// partition with transactional offsets pending (TxnOffsetCommit whose
+// transaction has not ended) is answered UNSTABLE_OFFSET_COMMIT, so the
+// consumer retries until the transaction completes; without it the last
+// committed offset is answered.
 func (c *Coordinator) OffsetFetch(_ Caller, req *kmsg.OffsetFetchRequest) Result {
 	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
 	resp.Version = req.Version
@@ -105,7 +108,7 @@ func (c *Coordinator) OffsetFetch(_ Caller, req *kmsg.OffsetFetchRequest) Result
 				resp.Groups = append(resp.Groups, fg)
 				continue
 			}
-			resp.Groups = append(resp.Groups, c.fetchGroup(rg.Group, rg.Topics))
+			resp.Groups = append(resp.Groups, c.fetchGroup(rg.Group, rg.Topics, req.RequireStable))
 		}
 		return c.finish(resp)
 	}
@@ -118,7 +121,7 @@ func (c *Coordinator) OffsetFetch(_ Caller, req *kmsg.OffsetFetchRequest) Result
 		rt.Topic, rt.Partitions = t.Topic, t.Partitions
 		topics = append(topics, rt)
 	}
-	fg := c.fetchGroup(req.Group, topics)
+	fg := c.fetchGroup(req.Group, topics, req.RequireStable)
 	resp.ErrorCode = fg.ErrorCode
 	if fg.ErrorCode != 0 && req.Version < 2 {
 		// v0-1 have no group error: every asked partition carries it.
@@ -143,7 +146,7 @@ func (c *Coordinator) OffsetFetch(_ Caller, req *kmsg.OffsetFetchRequest) Result
 	return c.finish(resp)
 }
 
-func (c *Coordinator) fetchGroup(id string, topics []kmsg.OffsetFetchRequestGroupTopic) kmsg.OffsetFetchResponseGroup {
+func (c *Coordinator) fetchGroup(id string, topics []kmsg.OffsetFetchRequestGroupTopic, requireStable bool) kmsg.OffsetFetchResponseGroup {
 	if err := c.checkGroup(id); err != nil {
 		fg := kmsg.NewOffsetFetchResponseGroup()
 		fg.Group, fg.ErrorCode = id, err.Code
@@ -159,6 +162,7 @@ func (c *Coordinator) fetchGroup(id string, topics []kmsg.OffsetFetchRequestGrou
 			return o, ok
 		})
 		fg.Group = id
+		c.markUnstable(&fg, requireStable)
 		return fg
 	}
 	fg := kmsg.NewOffsetFetchResponseGroup()
@@ -171,7 +175,26 @@ func (c *Coordinator) fetchGroup(id string, topics []kmsg.OffsetFetchRequestGrou
 		}
 		fg.Topics = append(fg.Topics, ft)
 	}
+	c.markUnstable(&fg, requireStable)
 	return fg
+}
+
+// markUnstable answers UNSTABLE_OFFSET_COMMIT for the partitions of fg
+// with transactional offsets pending, if the request requires stable
+// offsets.
+func (c *Coordinator) markUnstable(fg *kmsg.OffsetFetchResponseGroup, requireStable bool) {
+	if !requireStable || len(c.pending) == 0 {
+		return
+	}
+	for i := range fg.Topics {
+		ft := &fg.Topics[i]
+		for j := range ft.Partitions {
+			fp := &ft.Partitions[j]
+			if fp.ErrorCode == 0 && c.hasPending(fg.Group, ft.Topic, fp.Partition) {
+				fp.Offset, fp.LeaderEpoch, fp.ErrorCode = -1, -1, kerr.UnstableOffsetCommit.Code
+			}
+		}
+	}
 }
 
 // listed answers the asked partitions from lookup.

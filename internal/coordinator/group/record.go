@@ -43,6 +43,10 @@ type offset struct {
 	metadata    string
 	commitTime  int64 // Unix ms
 	expireTime  int64 // Unix ms; -1: expires by offsets.retention.minutes
+	// order is when the record was replayed, in this coordinator's
+	// sequence: a transaction's offsets do not overwrite a plain commit
+	// written after them.
+	order uint64
 }
 
 func groupKey(id string) []byte {

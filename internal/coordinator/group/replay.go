@@ -31,6 +31,7 @@ func (c *Coordinator) replay(r Record) error {
 		if err != nil {
 			return err
 		}
+		o.order = c.nextSeq()
 		if c.groups[k.Group] == nil && c.cgroups[k.Group] == nil {
 			// Offsets committed outside any membership (assign-mode
 			// consumers, admin tools) make a "simple" group: Empty, with

@@ -35,7 +35,19 @@ func snapshot(c *Coordinator) (map[string]groupSnap, map[string]map[string]map[i
 		}
 		gs[id] = s
 	}
-	return gs, c.offsets
+	// order is bookkeeping for transactional offsets, not state.
+	offsets := make(map[string]map[string]map[int32]offset, len(c.offsets))
+	for g, topics := range c.offsets {
+		offsets[g] = make(map[string]map[int32]offset, len(topics))
+		for t, parts := range topics {
+			offsets[g][t] = make(map[int32]offset, len(parts))
+			for p, o := range parts {
+				o.order = 0
+				offsets[g][t][p] = o
+			}
+		}
+	}
+	return gs, offsets
 }
 
 // replayAll loads a fresh coordinator from records.

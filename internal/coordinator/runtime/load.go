@@ -4,7 +4,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/basketmq/basket/internal/coordinator/group"
 	"github.com/basketmq/basket/internal/record"
 )
 
@@ -16,14 +15,14 @@ const (
 	retryInterval = 100 * time.Millisecond
 )
 
-// load makes a new coordinator and replays the partition into it, then
-// marks it loaded. Calls arriving meanwhile are answered
-// COORDINATOR_LOAD_IN_PROGRESS by the loading coordinator. It reports
-// false if loading failed or the runtime closed; the caller tries again.
-func (s *shard) load() bool {
-	s.coord = group.New(s.r.opts.Clock, s.r.opts.Group)
+// load makes a new machine and replays the partition into it, then marks
+// it loaded. Calls arriving meanwhile are answered
+// COORDINATOR_LOAD_IN_PROGRESS by the loading machine. It reports false if
+// loading failed or the engine closed; the caller tries again.
+func (s *shard[M]) load() bool {
+	s.coord = s.e.opts.newMachine(s.p, -1)
 	for {
-		l, epoch, ok := s.r.opts.Partition(s.p)
+		l, epoch, ok := s.e.opts.partition(s.p)
 		if ok {
 			s.log, s.epoch = l, epoch
 			break
@@ -32,29 +31,30 @@ func (s *shard) load() bool {
 			return false
 		}
 	}
+	s.coord = s.e.opts.newMachine(s.p, s.epoch)
 	began := time.Now()
 	records, err := s.replay()
 	if err != nil {
-		if s.r.ctx.Err() == nil {
-			s.logger.Error("loading the group coordinator failed; retrying", "err", err)
+		if s.e.ctx.Err() == nil {
+			s.logger.Error("loading the "+s.e.opts.kind+" coordinator failed; retrying", "err", err)
 			s.pause(retryInterval)
 		}
 		return false
 	}
 	s.write(s.coord.Loaded(), nil)
 	s.arm()
-	s.logger.Debug("group coordinator loaded", "records", records, "took", time.Since(began))
+	s.logger.Debug(s.e.opts.kind+" coordinator loaded", "records", records, "took", time.Since(began))
 	return true
 }
 
-// replay feeds the log from its start to its end to the coordinator, one
+// replay feeds the log from its start to its end to the machine, one
 // batch at a time, answering queued calls between reads.
-func (s *shard) replay() (int, error) {
+func (s *shard[M]) replay() (int, error) {
 	n := 0
 	off, end := s.log.LogStartOffset(), s.log.LogEndOffset()
 	for off < end {
-		if s.r.ctx.Err() != nil {
-			return n, s.r.ctx.Err()
+		if s.e.ctx.Err() != nil {
+			return n, s.e.ctx.Err()
 		}
 		s.answerQueued()
 		region, err := s.log.ReadUpTo(off, loadReadBytes, end)
@@ -79,12 +79,9 @@ func (s *shard) replay() (int, error) {
 			batch := data[:h.Size()]
 			data = data[h.Size():]
 			off = h.NextOffset()
-			if h.Attributes.Control() {
-				continue
-			}
-			err = s.dec.Records(batch, func(_ *record.Header, r *record.Record) error {
+			err = s.dec.Records(batch, func(h *record.Header, r *record.Record) error {
 				n++
-				if err := s.coord.Replay(group.Record{Key: r.Key, Value: r.Value}); err != nil {
+				if err := s.coord.Replay(h, r); err != nil {
 					s.logger.Warn("skipping a record that does not decode", "err", err)
 				}
 				return nil
@@ -98,7 +95,7 @@ func (s *shard) replay() (int, error) {
 }
 
 // answerQueued serves the calls waiting now, without blocking.
-func (s *shard) answerQueued() {
+func (s *shard[M]) answerQueued() {
 	for {
 		select {
 		case c := <-s.calls:
@@ -109,13 +106,13 @@ func (s *shard) answerQueued() {
 	}
 }
 
-// pause waits for d, serving calls meanwhile; false if the runtime closed.
-func (s *shard) pause(d time.Duration) bool {
-	t := s.r.opts.Clock.NewTimer(d)
+// pause waits for d, serving calls meanwhile; false if the engine closed.
+func (s *shard[M]) pause(d time.Duration) bool {
+	t := s.e.opts.clock.NewTimer(d)
 	defer t.Stop()
 	for {
 		select {
-		case <-s.r.ctx.Done():
+		case <-s.e.ctx.Done():
 			return false
 		case c := <-s.calls:
 			s.serve(c)

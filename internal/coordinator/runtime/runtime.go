@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
+	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/basketmq/basket/internal/clock"
 	"github.com/basketmq/basket/internal/coordinator/group"
 	"github.com/basketmq/basket/internal/log"
+	"github.com/basketmq/basket/internal/record"
 )
 
 // Topic is the internal topic holding the groups and their offsets.
@@ -52,18 +54,10 @@ type Command = func(c *group.Coordinator, from group.Caller) group.Result
 // ErrClosed is returned by Submit once the runtime is closed.
 var ErrClosed = errors.New("runtime: closed")
 
-// Runtime runs one shard per partition of Topic.
+// Runtime runs the group coordinators: one shard per partition of Topic.
 type Runtime struct {
-	opts   Options
-	shards []*shard
-	ctx    context.Context // canceled by Close
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-
-	// mu orders Submit against Close: once closed is set no call enters
-	// a queue, so the calls Close drains are all there are.
-	mu     sync.RWMutex
-	closed bool
+	opts Options
+	e    *engine[groupMachine]
 }
 
 // Start starts every shard; each loads its partition in the background.
@@ -71,21 +65,13 @@ func Start(opts Options) *Runtime {
 	if opts.Clock == nil {
 		opts.Clock = clock.Real
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
 	r := &Runtime{opts: opts}
-	r.ctx, r.cancel = context.WithCancel(context.Background())
-	r.shards = make([]*shard, opts.Partitions)
-	for p := range r.shards {
-		s := newShard(r, int32(p))
-		r.shards[p] = s
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			s.run()
-		}()
-	}
+	r.e = newEngine(engineOptions[groupMachine]{
+		topic: Topic, kind: "group", partitions: opts.Partitions, clock: opts.Clock,
+		logger: opts.Logger, partition: opts.Partition,
+		newMachine: func(int32, int32) groupMachine { return groupMachine{group.New(opts.Clock, opts.Group)} },
+	})
+	r.e.start()
 	return r
 }
 
@@ -98,69 +84,78 @@ func (r *Runtime) Partitions() int32 { return r.opts.Partitions }
 // code (NOT_COORDINATOR) if the shard could not serve it. It is an error
 // for p to be out of range.
 func (r *Runtime) Submit(ctx context.Context, p int32, from group.Caller, cmd Command) (<-chan kmsg.Response, error) {
-	if p < 0 || p >= int32(len(r.shards)) {
-		return nil, errors.New("runtime: no such shard")
-	}
-	c := &call{cmd: cmd, from: from, reply: make(chan kmsg.Response, 1)}
-	c.from.Ref = c
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	if r.closed {
-		c.answer(r.unavailable(c))
-		return c.reply, nil
+	return r.e.submit(ctx, p, func(m groupMachine, ref any) Output {
+		f := from
+		f.Ref = ref
+		return fromGroup(cmd(m.c, f))
+	})
+}
+
+// WriteTxnMarker writes a transaction marker (COMMIT if commit, else
+// ABORT) of the producer to partition p of Topic through its shard, as
+// WriteTxnMarkers does for a __consumer_offsets partition: the control
+// batch is appended with the producer's id and epoch, the coordinator
+// applies it (the producer's pending transactional offsets of that shard
+// are committed or dropped), and it returns once the marker is durable.
+// An error carries the Kafka error (NOT_COORDINATOR when the shard is not
+// loaded, the partition's write failed or the runtime is closed).
+func (r *Runtime) WriteTxnMarker(ctx context.Context, partition int32, producerID int64, producerEpoch int16, coordinatorEpoch int32, commit bool) error {
+	ch, err := r.e.submit(ctx, partition, func(m groupMachine, _ any) Output {
+		return fromGroup(m.c.WriteTxnMarker(producerID, producerEpoch, coordinatorEpoch, commit))
+	})
+	if err != nil {
+		return err
 	}
 	select {
-	case r.shards[p].calls <- c:
-		return c.reply, nil
-	case <-r.ctx.Done():
-		c.answer(r.unavailable(c))
-		return c.reply, nil
+	case resp := <-ch:
+		return kerr.ErrorForCode(resp.(*kmsg.WriteTxnMarkersResponse).Markers[0].Topics[0].Partitions[0].ErrorCode)
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 }
 
 // Close stops every shard, answering queued and parked requests
 // NOT_COORDINATOR, and returns once no shard will write again.
-func (r *Runtime) Close() {
-	r.cancel()
-	r.mu.Lock()
-	r.closed = true
-	r.mu.Unlock()
-	r.wg.Wait()
-	for _, s := range r.shards {
-		for {
-			select {
-			case c := <-s.calls:
-				c.answer(r.unavailable(c))
-				continue
-			default:
-			}
-			break
+func (r *Runtime) Close() { r.e.close() }
+
+// groupMachine adapts a group.Coordinator to a shard.
+type groupMachine struct{ c *group.Coordinator }
+
+func (g groupMachine) Replay(h *record.Header, r *record.Record) error {
+	switch {
+	case h.Attributes.Control():
+		m, err := record.ParseEndTxnMarker(r)
+		if err != nil {
+			return nil // not a transaction marker: nothing for the groups
+		}
+		return g.c.ReplayTxnMarker(h.ProducerID, m.Type == record.ControlCommit)
+	case h.Attributes.Transactional():
+		return g.c.ReplayTxnOffset(group.Record{Key: r.Key, Value: r.Value}, h.ProducerID)
+	}
+	return g.c.Replay(group.Record{Key: r.Key, Value: r.Value})
+}
+
+func (g groupMachine) Loaded() Output                       { return fromGroup(g.c.Loaded()) }
+func (g groupMachine) Unload() Output                       { return fromGroup(g.c.Unload()) }
+func (g groupMachine) Tick() Output                         { return fromGroup(g.c.Tick()) }
+func (g groupMachine) NextDeadline() (t time.Time, ok bool) { return g.c.NextDeadline() }
+
+func fromGroup(res group.Result) Output {
+	out := Output{Response: res.Response}
+	if len(res.Records) > 0 {
+		out.Records = make([]Record, len(res.Records))
+		for i, r := range res.Records {
+			out.Records[i] = Record{Key: r.Key, Value: r.Value}
 		}
 	}
-}
-
-// unavailable is c's NOT_COORDINATOR answer: its command run on a
-// coordinator that has given its partition up.
-func (r *Runtime) unavailable(c *call) kmsg.Response {
-	u := group.New(r.opts.Clock, r.opts.Group)
-	u.Unload()
-	return c.cmd(u, c.from).Response
-}
-
-// call is one submitted request; it is its own Caller.Ref.
-type call struct {
-	cmd      Command
-	from     group.Caller
-	reply    chan kmsg.Response
-	answered bool // touched only by the shard's goroutine
-}
-
-func (c *call) answer(resp kmsg.Response) {
-	if c.answered || resp == nil {
-		return
+	if tb := res.Txn; tb != nil {
+		out.Producer = &Producer{ID: tb.ProducerID, Epoch: tb.ProducerEpoch, Control: tb.Control}
 	}
-	c.answered = true
-	c.reply <- resp
+	if len(res.Replies) > 0 {
+		out.Replies = make([]Reply, len(res.Replies))
+		for i, rep := range res.Replies {
+			out.Replies[i] = Reply{Ref: rep.Ref, Response: rep.Response}
+		}
+	}
+	return out
 }
