@@ -16,6 +16,7 @@ import (
 	"github.com/basketmq/basket/internal/config"
 	"github.com/basketmq/basket/internal/coordinator/group"
 	"github.com/basketmq/basket/internal/log"
+	"github.com/basketmq/basket/internal/log/cleaner"
 	"github.com/basketmq/basket/internal/metadata"
 	"github.com/basketmq/basket/internal/server"
 )
@@ -113,20 +114,36 @@ func serverConfig(b *config.Broker, logger *slog.Logger) (server.Config, error) 
 		RecoveryThreads:        int(b.Int("num.recovery.threads.per.data.dir")),
 		RetentionCheckInterval: time.Duration(b.Long("log.retention.check.interval.ms")) * time.Millisecond,
 		CheckpointInterval:     time.Duration(b.Int("log.flush.offset.checkpoint.interval.ms")) * time.Millisecond,
-		TopicLogConfig:         func(t *metadata.Topic) log.Config { return logConfig(topic(t)) },
+		TopicLogConfig:         func(t *metadata.Topic) log.Config { return server.LogConfig(topic(t)) },
 		MaxMessageBytes:        func(t *metadata.Topic) int32 { return topic(t).MaxMessageBytes },
 		ValidateTopicCfgs:      config.ValidateTopicConfigs,
 		BrokerConfig:           b,
 		OnBrokerConfig:         current.Store,
 		Logger:                 logger,
 
-		OffsetsTopicPartitions: b.Int("offsets.topic.num.partitions"),
-		Group:                  groupConfig(b),
+		OffsetsTopicPartitions:   b.Int("offsets.topic.num.partitions"),
+		OffsetsTopicSegmentBytes: b.Int("offsets.topic.segment.bytes"),
+		Group:                    groupConfig(b),
+		Cleaner:                  cleanerConfig(b),
 	}
 	if len(adv) > 0 && adv[0].Port != 0 { // port 0: advertise the port actually bound
 		cfg.Advertise = adv[0].Addr()
 	}
 	return cfg, nil
+}
+
+// cleanerConfig is the log cleaner's configuration, nil when
+// log.cleaner.enable is false.
+func cleanerConfig(b *config.Broker) *cleaner.Options {
+	if !b.Bool("log.cleaner.enable") {
+		return nil
+	}
+	return &cleaner.Options{
+		Threads:             int(b.Int("log.cleaner.threads")),
+		DedupeBufferSize:    b.Long("log.cleaner.dedupe.buffer.size"),
+		IOMaxBytesPerSecond: b.Double("log.cleaner.io.max.bytes.per.second"),
+		Backoff:             time.Duration(b.Long("log.cleaner.backoff.ms")) * time.Millisecond,
+	}
 }
 
 // groupConfig is the group coordinators' configuration.
@@ -139,21 +156,6 @@ func groupConfig(b *config.Broker) *group.Config {
 	gc.MaxSize = b.Int("group.max.size")
 	gc.OffsetsRetention = time.Duration(b.Int("offsets.retention.minutes")) * time.Minute
 	return &gc
-}
-
-// logConfig maps a topic's configuration onto the storage engine's. A
-// topic whose cleanup.policy lacks "delete" (compact only, as
-// __consumer_offsets) is never trimmed by retention.ms or retention.bytes.
-func logConfig(t config.TopicConfig) log.Config {
-	if !t.Delete() {
-		t.RetentionMs, t.RetentionBytes = -1, -1
-	}
-	return log.Config{
-		SegmentBytes: int64(t.SegmentBytes), SegmentMs: t.SegmentMs, SegmentIndexBytes: int(t.SegmentIndexBytes),
-		IndexIntervalBytes: int(t.IndexIntervalBytes), RetentionMs: t.RetentionMs, RetentionBytes: t.RetentionBytes,
-		LogAppendTime:         t.MessageTimestampType == "LogAppendTime",
-		FlushIntervalMessages: t.FlushMessages, FlushIntervalMs: t.FlushMs, FileDeleteDelayMs: t.FileDeleteDelayMs,
-	}
 }
 
 func serve(f serveFlags) error {

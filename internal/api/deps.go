@@ -65,4 +65,8 @@ type Handlers struct {
 	// configs of the image layered on top; AlterConfigs validates dynamic
 	// changes against it.
 	BrokerConfig *config.Broker
+	// OffsetsTopicSegmentBytes (offsets.topic.segment.bytes) is the
+	// segment.bytes __consumer_offsets is created with; 0 leaves the
+	// default.
+	OffsetsTopicSegmentBytes int32
 }

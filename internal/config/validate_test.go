@@ -71,6 +71,8 @@ var validatorCases = map[string]struct {
 	"log.flush.offset.checkpoint.interval.ms":  {good: []string{"0"}, bad: map[string]string{"-1": "at least 0"}},
 	"basket.log.flush.policy":                  {good: []string{"sync", "async"}, bad: map[string]string{"fsync": "must be one of: sync, async"}},
 	"log.cleaner.threads":                      {good: []string{"0"}, bad: map[string]string{"-1": "at least 0"}},
+	"log.cleaner.backoff.ms":                   {good: []string{"0", "15000"}, bad: map[string]string{"-1": "at least 0"}},
+	"offsets.topic.segment.bytes":              {good: []string{"1048576"}, bad: map[string]string{"13": "at least 14"}},
 	"log.cleaner.dedupe.buffer.size":           {good: []string{"0"}, bad: map[string]string{"-1": "at least 0"}},
 	"log.cleaner.io.max.bytes.per.second":      {good: []string{"1e6", "Infinity"}, bad: map[string]string{"0": "greater than 0", "NaN": "not a number", "1e400": "out of range"}},
 	"log.cleaner.min.cleanable.ratio":          {good: []string{"0", "1", "0.25"}, bad: map[string]string{"1.01": "between 0.0 and 1.0", "-0.1": "between"}},

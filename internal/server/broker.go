@@ -19,6 +19,7 @@ import (
 	"github.com/basketmq/basket/internal/coordinator/group"
 	"github.com/basketmq/basket/internal/coordinator/runtime"
 	"github.com/basketmq/basket/internal/log"
+	"github.com/basketmq/basket/internal/log/cleaner"
 	"github.com/basketmq/basket/internal/metadata"
 	"github.com/basketmq/basket/internal/producerstate"
 	"github.com/basketmq/basket/internal/replica"
@@ -58,9 +59,17 @@ type Config struct {
 	// group, as Kafka does); 0 means Kafka's 50. An existing topic keeps
 	// its partitions.
 	OffsetsTopicPartitions int32
+	// OffsetsTopicSegmentBytes is offsets.topic.segment.bytes, the
+	// segment.bytes __consumer_offsets is created with; 0 leaves the
+	// topic default.
+	OffsetsTopicSegmentBytes int32
 	// Group configures the group coordinators; nil means
 	// group.DefaultConfig().
 	Group *group.Config
+	// Cleaner configures log compaction (log.cleaner.*); nil disables it
+	// (log.cleaner.enable=false), and Threads 0 runs no cleaner goroutine.
+	// Bound and Logger are set by the broker.
+	Cleaner *cleaner.Options
 
 	Logger *slog.Logger
 }
@@ -73,6 +82,7 @@ type Broker struct {
 	meta     *metadata.Store
 	replicas *replica.Manager
 	groups   *runtime.Runtime
+	cleaner  *cleaner.Cleaner
 	handlers *api.Handlers
 	ln       net.Listener
 
@@ -149,8 +159,9 @@ func Start(cfg Config) (*Broker, error) {
 		Node:  api.Node{ID: cfg.NodeID, Host: host, Port: port, ClusterID: mp.ClusterID},
 		Image: b.meta.Image, Admin: ctrl, Partitions: b.replicas, Logger: cfg.Logger,
 		AutoCreateTopics: cfg.AutoCreateTopics, MaxMessageBytes: cfg.MaxMessageBytes,
-		BrokerConfig: cfg.BrokerConfig,
+		BrokerConfig: cfg.BrokerConfig, OffsetsTopicSegmentBytes: cfg.OffsetsTopicSegmentBytes,
 	}
+	b.startCleaner()
 	b.groups = b.startGroups(offsetsTopicPartitions(b.meta.Image(), cfg.OffsetsTopicPartitions))
 	b.handlers.Groups = b.groups
 	ok = true
@@ -260,6 +271,9 @@ func (b *Broker) Close() error {
 }
 
 func (b *Broker) closeStorage() error {
+	if b.cleaner != nil {
+		b.cleaner.Close() // before the logs close: it may be swapping segments
+	}
 	var errs []error
 	if b.replicas != nil {
 		errs = append(errs, b.replicas.Close())
