@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/basketmq/basket/internal/record"
 )
@@ -96,7 +97,13 @@ type CleanedSegment struct {
 	seg  *segment
 	cfg  Config
 	done bool
+	// Batches are written in chunks of cleanedWriteBytes: buf holds those
+	// not yet written, from file position bufPos.
+	buf    []byte
+	bufPos int64
 }
+
+const cleanedWriteBytes = 1 << 20
 
 // CreateCleanedSegment starts a replacement segment with base offset base
 // (the base offset of the first segment it will replace).
@@ -130,7 +137,27 @@ func (c *CleanedSegment) Append(batch []byte) error {
 	case h.LastOffset()-c.seg.base > int64(^uint32(0)>>1):
 		return fmt.Errorf("cleaned batch at offset %d is beyond the range of segment %d", h.LastOffset(), c.seg.base)
 	}
-	return c.seg.append(batch, &h, h.MaxTimestamp, &c.cfg)
+	pos := c.seg.size.Load()
+	c.buf = append(c.buf, batch...)
+	c.seg.track(&h, pos, h.MaxTimestamp, &c.cfg)
+	c.seg.size.Store(pos + h.Size())
+	if len(c.buf) >= cleanedWriteBytes {
+		return c.write()
+	}
+	return nil
+}
+
+// write writes out the buffered batches.
+func (c *CleanedSegment) write() error {
+	if len(c.buf) == 0 {
+		return nil
+	}
+	if _, err := c.seg.log.WriteAt(c.buf, c.bufPos); err != nil {
+		return err
+	}
+	c.bufPos += int64(len(c.buf))
+	c.buf = c.buf[:0]
+	return nil
 }
 
 // Size is the bytes written so far.
@@ -139,8 +166,8 @@ func (c *CleanedSegment) Size() int64 { return c.seg.size.Load() }
 // NextOffset is the offset after the last batch written.
 func (c *CleanedSegment) NextOffset() int64 { return c.seg.next.Load() }
 
-// Abort closes and removes the cleaned files. It is a no-op after
-// ReplaceSegments.
+// Abort closes and removes the cleaned files. It is a no-op once
+// ReplaceSegments has used the segment.
 func (c *CleanedSegment) Abort() {
 	if c.done {
 		return
@@ -152,79 +179,122 @@ func (c *CleanedSegment) Abort() {
 	}
 }
 
-// ReplaceSegments swaps c in for old, a run of consecutive segments that
-// must still be in the log, unchanged, as of generation gen; otherwise it
-// aborts c and returns ErrCleaningAborted. The cleaned files are synced,
-// renamed to .swap (the commit point: from here a crash completes the swap
+// Replacement is one cleaned segment and the run of consecutive segments
+// it replaces; its base offset is the first old segment's.
+type Replacement struct {
+	Cleaned *CleanedSegment
+	Old     []SegmentInfo
+}
+
+// ReplaceSegments swaps each cleaned segment in for its old segments, which
+// must all still be in the log, unchanged, as of generation gen; otherwise
+// it aborts every cleaned segment and returns ErrCleaningAborted. The
+// cleaned files are synced (in parallel), renamed to .swap (the commit
+// point, one directory sync for all: from here a crash completes the swaps
 // at startup), the old segments are renamed to .deleted and removed after
 // file.delete.delay.ms, and the .swap files take the normal names. A
-// failure after the commit point puts the log in the failed state; reopening
-// finishes the swap.
+// failure after the commit point puts the log in the failed state;
+// reopening finishes the swaps.
 //
 // Readers holding a Region of an old segment keep reading it; readers
-// starting afterwards see the new segment.
-func (l *Log) ReplaceSegments(c *CleanedSegment, old []SegmentInfo, gen int64) error {
-	if c.done {
-		return fmt.Errorf("log %s: cleaned segment already used", l.tp)
+// starting afterwards see the new segments.
+func (l *Log) ReplaceSegments(reps []Replacement, gen int64) error {
+	abort := func() {
+		for _, r := range reps {
+			r.Cleaned.Abort()
+		}
 	}
-	s := c.seg
-	if err := c.seal(); err != nil {
-		c.Abort()
-		return fmt.Errorf("log %s: sealing cleaned segment: %w", l.tp, err)
+	for _, r := range reps {
+		if r.Cleaned.done || len(r.Old) == 0 || r.Old[0].BaseOffset != r.Cleaned.seg.base {
+			abort()
+			return fmt.Errorf("log %s: bad cleaned segment replacement", l.tp)
+		}
+	}
+	if err := sealCleaned(reps); err != nil {
+		abort()
+		return fmt.Errorf("log %s: sealing cleaned segments: %w", l.tp, err)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	first, ok := l.stillHas(old, gen)
-	if !ok || len(old) == 0 || old[0].BaseOffset != s.base {
-		c.Abort()
-		return ErrCleaningAborted
-	}
-	c.done = true
-	fs := l.owner.fs
-	// Commit: .cleaned -> .swap, the log file last, then the directory.
-	for _, suf := range []string{indexSuffix, timeIndexSuffix, logSuffix} {
-		name := segmentName(s.dir, s.base, suf)
-		if err := fs.Rename(name+cleanedSuffix, name+swapSuffix); err != nil {
-			s.close()
-			return l.fail(fmt.Errorf("cleaner swap: %w", err))
+	firsts := make([]int, len(reps))
+	for i, r := range reps {
+		first, ok := l.stillHas(r.Old, gen)
+		if !ok {
+			abort()
+			return ErrCleaningAborted
 		}
+		firsts[i] = first
 	}
-	if err := fs.SyncDir(l.path); err != nil {
-		s.close()
+	fs := l.owner.fs
+	failed := func(err error) error {
+		for _, r := range reps {
+			r.Cleaned.done = true
+			r.Cleaned.seg.close()
+		}
 		return l.fail(fmt.Errorf("cleaner swap: %w", err))
+	}
+	rename := func(from, to string) error {
+		for _, r := range reps {
+			s := r.Cleaned.seg
+			for _, suf := range []string{indexSuffix, timeIndexSuffix, logSuffix} { // the log file last
+				name := segmentName(s.dir, s.base, suf)
+				if err := fs.Rename(name+from, name+to); err != nil {
+					return err
+				}
+			}
+		}
+		return fs.SyncDir(l.path)
+	}
+	// Commit: .cleaned -> .swap.
+	if err := rename(cleanedSuffix, swapSuffix); err != nil {
+		return failed(err)
 	}
 	segs := *l.segs.Load()
-	gone := segs[first : first+len(old)]
-	for _, g := range gone {
-		g.retired.Store(true)
-		if err := g.renameDeleted(fs); err != nil {
-			s.close()
-			return l.fail(fmt.Errorf("cleaner swap: %w", err))
+	var gone []*segment
+	for i, r := range reps {
+		for _, g := range segs[firsts[i] : firsts[i]+len(r.Old)] {
+			g.retired.Store(true)
+			if err := g.renameDeleted(fs); err != nil {
+				return failed(err)
+			}
+			gone = append(gone, g)
 		}
 	}
 	if err := fs.SyncDir(l.path); err != nil {
-		s.close()
-		return l.fail(fmt.Errorf("cleaner swap: %w", err))
+		return failed(err)
 	}
-	for _, suf := range []string{indexSuffix, timeIndexSuffix, logSuffix} {
-		name := segmentName(s.dir, s.base, suf)
-		if err := fs.Rename(name+swapSuffix, name); err != nil {
-			s.close()
-			return l.fail(fmt.Errorf("cleaner swap: %w", err))
-		}
+	if err := rename(swapSuffix, ""); err != nil {
+		return failed(err)
 	}
-	if err := fs.SyncDir(l.path); err != nil {
-		s.close()
-		return l.fail(fmt.Errorf("cleaner swap: %w", err))
+	next := make([]*segment, 0, len(segs))
+	at := 0
+	for i, r := range reps {
+		next = append(next, segs[at:firsts[i]]...)
+		r.Cleaned.done = true
+		r.Cleaned.seg.suffix = ""
+		next = append(next, r.Cleaned.seg)
+		at = firsts[i] + len(r.Old)
 	}
-	s.suffix = ""
-	next := make([]*segment, 0, len(segs)-len(old)+1)
-	next = append(next, segs[:first]...)
-	next = append(next, s)
-	next = append(next, segs[first+len(old):]...)
+	next = append(next, segs[at:]...)
 	l.segs.Store(&next)
 	l.owner.deleter.schedule(l.cfg.Load().FileDeleteDelayMs, gone, "")
 	return nil
+}
+
+// sealCleaned seals the cleaned segments and syncs their files, all in
+// parallel.
+func sealCleaned(reps []Replacement) error {
+	errs := make([]error, len(reps))
+	var wg sync.WaitGroup
+	for i, r := range reps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = r.Cleaned.seal()
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // stillHas reports whether old is a run of the current segments, unchanged
@@ -255,16 +325,28 @@ func (l *Log) stillHas(old []SegmentInfo, gen int64) (int, bool) {
 // seal finishes the cleaned segment and makes its three files durable.
 func (c *CleanedSegment) seal() error {
 	s := c.seg
+	if err := c.write(); err != nil {
+		return err
+	}
+	c.buf = nil
 	if err := s.seal(); err != nil {
 		return err
 	}
 	if err := s.writeIndexes(); err != nil {
 		return err
 	}
-	for _, f := range []interface{ Sync() error }{s.log, s.indexF, s.timeF} {
-		if err := f.Sync(); err != nil {
-			return err
-		}
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i, f := range []interface{ Sync() error }{s.log, s.indexF, s.timeF} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f.Sync()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	s.flushMu.Lock()
 	s.synced, s.indexSynced = s.size.Load(), true

@@ -95,12 +95,21 @@ func (r *round) run() error {
 			todo = append(todo, s)
 		}
 	}
+	var reps []log.Replacement
 	for _, g := range groupBySize(todo, r.cfg, t.firstUncleanable) {
-		if err := r.cleanGroup(g); err != nil {
+		cs, err := r.cleanGroup(g)
+		if err != nil {
+			for _, rep := range reps {
+				rep.Cleaned.Abort()
+			}
 			return err
 		}
+		reps = append(reps, log.Replacement{Cleaned: cs, Old: g})
 	}
-	return nil
+	if len(reps) == 0 {
+		return nil
+	}
+	return t.l.ReplaceSegments(reps, t.gen)
 }
 
 // buildMap puts the key of every record of the dirty section into the map,
@@ -217,20 +226,20 @@ func groupBySize(segs []log.SegmentInfo, cfg log.Config, firstUncleanable int64)
 	return groups
 }
 
-// cleanGroup recopies one group of segments into a cleaned segment and
-// swaps it in.
-func (r *round) cleanGroup(g []log.SegmentInfo) error {
+// cleanGroup recopies one group of segments into a cleaned segment; the
+// round swaps all its groups in together.
+func (r *round) cleanGroup(g []log.SegmentInfo) (*log.CleanedSegment, error) {
 	cs, err := r.t.l.CreateCleanedSegment(g[0].BaseOffset)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i, s := range g {
 		if err := r.cleanSegment(cs, s, i == len(g)-1); err != nil {
 			cs.Abort()
-			return err
+			return nil, err
 		}
 	}
-	return r.t.l.ReplaceSegments(cs, g, r.t.gen)
+	return cs, nil
 }
 
 // cleanSegment filters every batch of s into cs. The last batch of the
