@@ -25,9 +25,9 @@ type Options struct {
 	// Backoff (log.cleaner.backoff.ms) is how long a cleaner goroutine
 	// sleeps when no log needs cleaning; default 15 s.
 	Backoff time.Duration
-	// ReadBufferSize is the initial size of each cleaner's read buffer
-	// (log.cleaner.io.buffer.size); it grows to hold larger batches.
-	// Default 1 MiB.
+	// ReadBufferSize is the initial size of each cleaner's read buffer;
+	// it grows to hold a larger batch. Default 256 KiB, the read half of
+	// Kafka's log.cleaner.io.buffer.size.
 	ReadBufferSize int
 
 	Clock  clock.Clock  // default: the Dir's clock
@@ -119,7 +119,7 @@ func New(dir *log.Dir, opts Options) *Cleaner {
 		opts.Backoff = 15 * time.Second
 	}
 	if opts.ReadBufferSize <= 0 {
-		opts.ReadBufferSize = 1 << 20
+		opts.ReadBufferSize = 256 << 10
 	}
 	if opts.Clock == nil {
 		opts.Clock = dir.Clock()
@@ -174,9 +174,9 @@ func (c *Cleaner) run() {
 	defer c.wg.Done()
 	for {
 		w := <-c.workers
-		cleaned, _ := c.cleanWith(w)
+		cleaned, err := c.cleanWith(w)
 		c.workers <- w
-		if cleaned {
+		if cleaned && err == nil { // after a failure, back off before the next look
 			select {
 			case <-c.quit:
 				return
