@@ -49,6 +49,11 @@ func (c *Cleaner) cleanLog(w *worker, t logToClean) error {
 	r := &round{c: c, w: w, t: &t, cfg: t.l.Config(), now: began.UnixMilli(), latest: t.firstDirty - 1}
 	r.stats.DirtyRatio = t.ratio()
 	err := r.run()
+	if err != nil && !errors.Is(err, log.ErrCleaningAborted) && t.l.CleanGeneration() != t.gen {
+		// The log was truncated under the clean, which may have read bytes
+		// that changed: not a fault of the log.
+		err = fmt.Errorf("%w: %v", log.ErrCleaningAborted, err)
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, log.ErrCleaningAborted), errors.Is(err, errClosed):
@@ -75,6 +80,7 @@ func (c *Cleaner) cleanLog(w *worker, t logToClean) error {
 	r.stats.Duration = time.Since(began)
 	c.mu.Lock()
 	c.stats[t.tp] = r.stats
+	c.gens[t.tp] = t.gen
 	c.mu.Unlock()
 	c.logger.Info("log cleaned", "partition", t.tp.String(), "dirty_ratio", r.stats.DirtyRatio,
 		"bytes_read", r.stats.BytesRead, "bytes_written", r.stats.BytesWritten,

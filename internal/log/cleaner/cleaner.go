@@ -94,6 +94,10 @@ type Cleaner struct {
 	uncleanable map[log.TopicPartition]error
 	stats       map[log.TopicPartition]Stats
 	checkpoints map[log.TopicPartition]int64
+	// gens holds each log's CleanGeneration at its last clean: a
+	// truncation since then resets the first dirty offset (Kafka's
+	// maybeTruncateCheckpoint).
+	gens map[log.TopicPartition]int64
 	ckMu        sync.Mutex // serializes checkpoint file writes
 
 	workers chan *worker // idle workers for CleanOnce
@@ -131,7 +135,7 @@ func New(dir *log.Dir, opts Options) *Cleaner {
 		dir: dir, opts: opts, logger: opts.Logger, clock: opts.Clock,
 		throttle:   newThrottler(opts.IOMaxBytesPerSecond, opts.Clock),
 		inProgress: map[log.TopicPartition]bool{}, uncleanable: map[log.TopicPartition]error{},
-		stats: map[log.TopicPartition]Stats{}, workers: make(chan *worker, opts.Threads),
+		stats: map[log.TopicPartition]Stats{}, gens: map[log.TopicPartition]int64{}, workers: make(chan *worker, opts.Threads),
 		quit: make(chan struct{}),
 	}
 	c.checkpoints = c.readCheckpoint()

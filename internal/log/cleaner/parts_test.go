@@ -1,7 +1,10 @@
 package cleaner
 
 import (
+	"errors"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,4 +127,45 @@ func TestCleaner_BackgroundThreadsCleanEveryLog(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestCleaner_TruncationDuringCleaningAbortsTheSwap truncates the log (as a
+// follower does) while a clean is writing its segments: nothing is swapped
+// and the .cleaned files go.
+func TestCleaner_TruncationDuringCleaningAbortsTheSwap(t *testing.T) {
+	fs := vfs.NewFaultFS()
+	d := openDir(t, fs, "/data", clock.NewFake(t0))
+	defer d.Close()
+	l := mustCreate(t, d, "c")
+	fill(t, l, record.CodecNone, t0.UnixMilli(), 10, 300, 5)
+	sealAll(t, l, t0.UnixMilli())
+	cut := l.Segments()[2].BaseOffset + 1
+	var once sync.Once
+	fs.SetHook(func(op vfs.Op, path string) error {
+		if op == vfs.OpOpen && strings.HasSuffix(path, ".cleaned") {
+			once.Do(func() {
+				if err := l.TruncateTo(cut); err != nil {
+					t.Errorf("TruncateTo: %v", err)
+				}
+			})
+		}
+		return nil
+	})
+	c := newCleaner(d, Options{})
+	if _, err := c.CleanLog(l); !errors.Is(err, log.ErrCleaningAborted) {
+		t.Fatalf("clean across a truncation: %v, want ErrCleaningAborted", err)
+	}
+	fs.SetHook(nil)
+	if l.LogEndOffset() > cut {
+		t.Fatalf("log end %d after truncating to %d", l.LogEndOffset(), cut)
+	}
+	for _, name := range fileNames(t, fs, "/data/c-0") {
+		if strings.HasSuffix(name, ".cleaned") {
+			t.Fatalf("left %s", name)
+		}
+	}
+	got := readAll(t, l)
+	if len(got) == 0 || got[len(got)-1].offset >= cut {
+		t.Fatalf("records after the cut: %+v", got[len(got)-1])
+	}
 }

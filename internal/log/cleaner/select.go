@@ -45,10 +45,11 @@ func (c *Cleaner) cleanable(l *log.Log, b Bound, now int64) (t logToClean, reset
 	start, end := l.LogStartOffset(), l.LogEndOffset()
 	c.mu.Lock()
 	cp, ok := c.checkpoints[t.tp]
+	gen, cleaned := c.gens[t.tp]
 	c.mu.Unlock()
 	t.firstDirty = start
 	if ok {
-		if cp < start || cp > end {
+		if cp < start || cp > end || (cleaned && gen != t.gen) {
 			reset = true
 		} else {
 			t.firstDirty = cp
