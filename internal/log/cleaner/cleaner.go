@@ -98,7 +98,7 @@ type Cleaner struct {
 	// truncation since then resets the first dirty offset (Kafka's
 	// maybeTruncateCheckpoint).
 	gens map[log.TopicPartition]int64
-	ckMu        sync.Mutex // serializes checkpoint file writes
+	ckMu sync.Mutex // serializes checkpoint file writes
 
 	workers chan *worker // idle workers for CleanOnce
 	quit    chan struct{}
