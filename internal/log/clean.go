@@ -105,6 +105,8 @@ type CleanedSegment struct {
 
 const cleanedWriteBytes = 1 << 20
 
+var cleanedBufs = sync.Pool{New: func() any { b := make([]byte, 0, cleanedWriteBytes); return &b }}
+
 // CreateCleanedSegment starts a replacement segment with base offset base
 // (the base offset of the first segment it will replace).
 func (l *Log) CreateCleanedSegment(base int64) (*CleanedSegment, error) {
@@ -136,6 +138,14 @@ func (c *CleanedSegment) Append(batch []byte) error {
 		return fmt.Errorf("cleaned batch at offset %d goes back before %d", h.BaseOffset, c.seg.next.Load())
 	case h.LastOffset()-c.seg.base > int64(^uint32(0)>>1):
 		return fmt.Errorf("cleaned batch at offset %d is beyond the range of segment %d", h.LastOffset(), c.seg.base)
+	}
+	if len(c.buf)+len(batch) > cap(c.buf) {
+		if err := c.write(); err != nil {
+			return err
+		}
+		if c.buf == nil {
+			c.buf = (*cleanedBufs.Get().(*[]byte))[:0]
+		}
 	}
 	pos := c.seg.size.Load()
 	c.buf = append(c.buf, batch...)
@@ -327,6 +337,10 @@ func (c *CleanedSegment) seal() error {
 	s := c.seg
 	if err := c.write(); err != nil {
 		return err
+	}
+	if cap(c.buf) == cleanedWriteBytes {
+		b := c.buf[:0]
+		cleanedBufs.Put(&b)
 	}
 	c.buf = nil
 	if err := s.seal(); err != nil {

@@ -15,17 +15,25 @@ import (
 // its read buffer, a record decoder and scratch space for rewritten
 // batches.
 type worker struct {
-	m    *offsetMap
-	buf  []byte
-	dec  record.Decoder
-	recs []record.Record
-	kept []keptRecord
-	out  []byte // arena of kept records' bytes
-	out2 []byte // a rewritten batch
+	budget int64 // this worker's share of the dedupe buffer
+	m      *offsetMap
+	// arena holds dirty segments read by the map pass (cache.go).
+	arena  []byte
+	used   int64
+	cached map[int64]cachedSegment
+	buf    []byte
+	dec    record.Decoder
+	recs   []record.Record
+	kept   []keptRecord
+	out    []byte // arena of kept records' bytes
+	out2   []byte // a rewritten batch
 }
 
 func (c *Cleaner) newWorker() *worker {
-	return &worker{m: newOffsetMap(c.opts.DedupeBufferSize / int64(c.opts.Threads)), buf: make([]byte, c.opts.ReadBufferSize)}
+	budget := c.opts.DedupeBufferSize / int64(c.opts.Threads)
+	w := &worker{budget: budget, m: newOffsetMap(budget), buf: make([]byte, c.opts.ReadBufferSize)}
+	w.m.beforeGrow = w.beforeGrow
+	return w
 }
 
 // round is the state of one clean of one log.
@@ -124,6 +132,8 @@ func (r *round) run() error {
 func (r *round) buildMap() error {
 	t, m := r.t, r.w.m
 	m.clear()
+	r.w.used, r.w.cached = 0, nil
+	r.w.reserveCache(t.dirtyBytes)
 	for i, s := range t.segs {
 		if s.BaseOffset >= t.firstUncleanable || s.NextOffset <= t.firstDirty {
 			continue
@@ -145,6 +155,12 @@ func (r *round) buildMap() error {
 // reports true when the map filled.
 func (r *round) mapSegment(s log.SegmentInfo) (bool, error) {
 	br := newBatchReader(s, &r.w.buf, 0)
+	if mem, err := r.w.cacheSegment(s); err != nil {
+		return false, err
+	} else if mem != nil {
+		br = memBatchReader(s, mem)
+		r.c.throttle.maybeThrottle(s.Size, r.c.quit)
+	}
 	full := false
 	for {
 		if err := r.checkDone(); err != nil {
@@ -157,7 +173,9 @@ func (r *round) mapSegment(s log.SegmentInfo) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		r.c.throttle.maybeThrottle(h.Size(), r.c.quit)
+		if br.mem == nil {
+			r.c.throttle.maybeThrottle(h.Size(), r.c.quit)
+		}
 		r.stats.BytesRead += h.Size()
 		if h.LastOffset() < r.t.firstDirty {
 			continue
@@ -255,6 +273,9 @@ func (r *round) cleanGroup(g []log.SegmentInfo) (*log.CleanedSegment, error) {
 // cleaning round).
 func (r *round) cleanSegment(cs *log.CleanedSegment, s log.SegmentInfo, lastOfGroup bool) error {
 	br := newBatchReader(s, &r.w.buf, 0)
+	if mem := r.w.cachedBytes(s); mem != nil {
+		br = memBatchReader(s, mem)
+	}
 	for {
 		if err := r.checkDone(); err != nil {
 			return err
@@ -266,8 +287,10 @@ func (r *round) cleanSegment(cs *log.CleanedSegment, s log.SegmentInfo, lastOfGr
 		if err != nil {
 			return err
 		}
-		r.c.throttle.maybeThrottle(h.Size(), r.c.quit)
-		r.stats.BytesRead += h.Size()
+		if br.mem == nil {
+			r.c.throttle.maybeThrottle(h.Size(), r.c.quit)
+			r.stats.BytesRead += h.Size()
+		}
 		keepLast := lastOfGroup && pos+h.Size() == s.Size
 		out, err := r.filter(batch, &h, keepLast)
 		if err != nil {

@@ -63,6 +63,9 @@ func (r *round) filter(batch []byte, h *record.Header, keepLast bool) ([]byte, e
 	arena := w.out[:0]
 	kept := w.kept[:0]
 	tombstone := false
+	// The map pass checked the CRC of every data batch it decoded.
+	w.dec.TrustCRC = h.LastOffset() >= r.t.firstDirty && h.LastOffset() <= r.latest
+	defer func() { w.dec.TrustCRC = false }()
 	horizonPassed := h.Attributes.DeleteHorizon() && r.now >= h.BaseTimestamp
 	err := w.dec.Records(batch, func(bh *record.Header, rec *record.Record) error {
 		off := rec.Offset(bh)

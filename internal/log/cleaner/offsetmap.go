@@ -30,6 +30,8 @@ type offsetMap struct {
 	size         int
 	maxSlots     int
 	maxEntries   int
+	// beforeGrow, if set, is told the bytes the map is about to take.
+	beforeGrow func(newBytes int64)
 }
 
 func newOffsetMap(bufferBytes int64) *offsetMap {
@@ -102,7 +104,11 @@ func (m *offsetMap) put(key []byte, offset int64) bool {
 
 func (m *offsetMap) grow() {
 	hs, offs := m.hashes, m.offsets
-	m.alloc(min(2*len(offs), m.maxSlots))
+	slots := min(2*len(offs), m.maxSlots)
+	if m.beforeGrow != nil {
+		m.beforeGrow(int64(slots) * bytesPerEntry)
+	}
+	m.alloc(slots)
 	for i, o := range offs {
 		if o >= 0 {
 			j := m.slot(hs[i])

@@ -13,6 +13,7 @@ import (
 // does not fit (a batch never exceeds its segment).
 type batchReader struct {
 	seg   log.SegmentInfo
+	mem   []byte // the whole segment, when cached; then buf is unused
 	buf   *[]byte
 	start int64 // segment position of buf[0]
 	n     int   // valid bytes in buf
@@ -23,6 +24,11 @@ func newBatchReader(seg log.SegmentInfo, buf *[]byte, from int64) *batchReader {
 	return &batchReader{seg: seg, buf: buf, pos: from}
 }
 
+// memBatchReader walks a segment held in memory.
+func memBatchReader(seg log.SegmentInfo, mem []byte) *batchReader {
+	return &batchReader{seg: seg, mem: mem, buf: &mem, n: len(mem)}
+}
+
 // next returns the next batch (aliasing the read buffer until the next
 // call) and its position, or io.EOF at the segment's end.
 func (r *batchReader) next() ([]byte, record.Header, int64, error) {
@@ -30,6 +36,9 @@ func (r *batchReader) next() ([]byte, record.Header, int64, error) {
 		return nil, record.Header{}, r.pos, io.EOF
 	}
 	if r.pos+record.HeaderSize > r.start+int64(r.n) {
+		if r.mem != nil {
+			return nil, record.Header{}, r.pos, fmt.Errorf("%w: segment %d: batch header at %d runs past the end", record.ErrCorrupt, r.seg.BaseOffset, r.pos)
+		}
 		if err := r.fill(record.HeaderSize); err != nil {
 			return nil, record.Header{}, r.pos, err
 		}
@@ -45,6 +54,9 @@ func (r *batchReader) next() ([]byte, record.Header, int64, error) {
 			record.ErrCorrupt, r.seg.BaseOffset, r.pos, size, r.seg.Size)
 	}
 	if r.pos+size > r.start+int64(r.n) {
+		if r.mem != nil {
+			return nil, h, r.pos, fmt.Errorf("%w: segment %d: batch at %d runs past the end", record.ErrCorrupt, r.seg.BaseOffset, r.pos)
+		}
 		if err := r.fill(size); err != nil {
 			return nil, h, r.pos, err
 		}
