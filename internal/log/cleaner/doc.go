@@ -20,7 +20,10 @@
 // 128-bit hash of each key to the key's latest offset. The map's memory is
 // bounded by the cleaner's share of log.cleaner.dedupe.buffer.size; when it
 // fills, the clean covers only the records mapped so far and the next clean
-// carries on from there (several passes). Then every segment from the log
+// carries on from there (several passes). What the map does not need of
+// that share holds the dirty segments the map pass read, so the recopy
+// takes them from memory (and trusts the CRCs the map pass checked); the
+// map always comes first, and the memory is kept for the next clean. Then every segment from the log
 // start up to the mapped end is recopied, in groups no larger than
 // segment.bytes, into one new segment per group: a record survives if no
 // later record has its key. Offsets never change: surviving records keep
