@@ -205,6 +205,9 @@ func (b *Broker) publishBrokerConfig(old, next *metadata.Image) {
 		b.logger.Error("dynamic broker configs do not apply; keeping the previous ones", "offset", next.Offset, "err", err)
 		return
 	}
+	if b.cleaner != nil {
+		b.cleaner.SetIOMaxBytesPerSecond(eff.Double("log.cleaner.io.max.bytes.per.second"))
+	}
 	b.cfg.OnBrokerConfig(eff)
 }
 

@@ -226,6 +226,11 @@ func (c *Cleaner) cleanWith(w *worker) (bool, error) {
 	return true, c.cleanLog(w, ltc)
 }
 
+// SetIOMaxBytesPerSecond changes log.cleaner.io.max.bytes.per.second
+// while the cleaner runs (a dynamic broker config); <= 0 or +Inf lifts the
+// limit.
+func (c *Cleaner) SetIOMaxBytesPerSecond(rate float64) { c.throttle.setRate(rate) }
+
 // Stats returns the statistics of the partition's last clean.
 func (c *Cleaner) Stats(tp log.TopicPartition) (Stats, bool) {
 	c.mu.Lock()

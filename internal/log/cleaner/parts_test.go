@@ -2,6 +2,7 @@ package cleaner
 
 import (
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +64,10 @@ func TestThrottler_LimitsBytesPerSecond(t *testing.T) {
 	}
 	clk.Advance(1700 * time.Millisecond)
 	<-done
+	// A dynamic change lifts the limit for the next bytes.
+	th.setRate(math.Inf(1))
+	clk.Advance(throttleCheck)
+	th.maybeThrottle(1<<30, quit)
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

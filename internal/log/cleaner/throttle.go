@@ -3,6 +3,7 @@ package cleaner
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/basketmq/basket/internal/clock"
@@ -16,7 +17,7 @@ const throttleCheck = 300 * time.Millisecond
 // to log.cleaner.io.max.bytes.per.second, by sleeping whoever finds the
 // rate of the current period over the limit. Safe for concurrent use.
 type throttler struct {
-	rate  float64 // bytes per second; +Inf or <= 0: no limit
+	rate  atomic.Uint64 // math.Float64bits of bytes per second; +Inf or <= 0: no limit
 	clock clock.Clock
 
 	mu    sync.Mutex
@@ -25,11 +26,18 @@ type throttler struct {
 }
 
 func newThrottler(rate float64, clk clock.Clock) *throttler {
-	return &throttler{rate: rate, clock: clk, start: clk.Now()}
+	t := &throttler{clock: clk, start: clk.Now()}
+	t.setRate(rate)
+	return t
 }
 
+func (t *throttler) setRate(rate float64) { t.rate.Store(math.Float64bits(rate)) }
+
+func (t *throttler) limit() float64 { return math.Float64frombits(t.rate.Load()) }
+
 func (t *throttler) off() bool {
-	return t.rate <= 0 || math.IsInf(t.rate, 1) || t.rate >= math.MaxFloat64
+	r := t.limit()
+	return r <= 0 || math.IsInf(r, 1) || r >= math.MaxFloat64
 }
 
 // maybeThrottle counts n bytes and sleeps as long as needed to bring the
@@ -46,7 +54,7 @@ func (t *throttler) maybeThrottle(n int64, quit <-chan struct{}) {
 		t.mu.Unlock()
 		return
 	}
-	want := time.Duration(t.bytes / t.rate * float64(time.Second))
+	want := time.Duration(t.bytes / t.limit() * float64(time.Second))
 	t.start, t.bytes = now, 0
 	t.mu.Unlock()
 	if sleep := want - elapsed; sleep > 0 {
