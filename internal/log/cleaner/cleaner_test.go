@@ -11,6 +11,10 @@ import (
 	"github.com/basketmq/basket/internal/vfs"
 )
 
+// TestCleaner_KeepsLatestPerKeyEveryCodec cleans a log of batches in each
+// codec on both file systems: every key's latest record survives at its
+// offset, the log end does not move, the log shrinks, rewritten batches keep
+// their codec, and a reopen after a clean shutdown reads the same.
 func TestCleaner_KeepsLatestPerKeyEveryCodec(t *testing.T) {
 	for _, codec := range []record.Codec{record.CodecNone, record.CodecGzip, record.CodecSnappy, record.CodecLZ4, record.CodecZstd} {
 		t.Run(codec.String(), func(t *testing.T) {
@@ -146,6 +150,10 @@ func TestCleaner_MultiPassWithTinyDedupeBuffer(t *testing.T) {
 	})
 }
 
+// TestCleaner_TombstonesExpireAfterDeleteRetention: the first clean that
+// keeps a tombstone stamps its batch with a delete horizon of now +
+// delete.retention.ms (KIP-534); cleans before it keep the tombstone, the
+// first one after it removes it, and record timestamps survive the rewrite.
 func TestCleaner_TombstonesExpireAfterDeleteRetention(t *testing.T) {
 	fsKinds(t, func(t *testing.T, fs vfs.FS, dir string) {
 		clk := clock.NewFake(t0)
