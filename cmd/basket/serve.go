@@ -18,6 +18,7 @@ import (
 	"github.com/basketmq/basket/internal/coordinator/group"
 	"github.com/basketmq/basket/internal/coordinator/txn"
 	"github.com/basketmq/basket/internal/log"
+	"github.com/basketmq/basket/internal/log/cleaner"
 	"github.com/basketmq/basket/internal/metadata"
 	"github.com/basketmq/basket/internal/server"
 )
@@ -119,15 +120,17 @@ func serverConfig(b *config.Broker, logger *slog.Logger) (server.Config, error) 
 		RetentionCheckInterval: time.Duration(b.Long("log.retention.check.interval.ms")) * time.Millisecond,
 		CheckpointInterval:     time.Duration(b.Int("log.flush.offset.checkpoint.interval.ms")) * time.Millisecond,
 		PageCacheRetainBytes:   pageCacheRetain(b.Long("basket.log.page.cache.retain.bytes")),
-		TopicLogConfig:         func(t *metadata.Topic) log.Config { return logConfig(topic(t)) },
+		TopicLogConfig:         func(t *metadata.Topic) log.Config { return server.LogConfig(topic(t)) },
 		MaxMessageBytes:        func(t *metadata.Topic) int32 { return topic(t).MaxMessageBytes },
 		ValidateTopicCfgs:      config.ValidateTopicConfigs,
 		BrokerConfig:           b,
 		OnBrokerConfig:         current.Store,
 		Logger:                 logger,
 
-		OffsetsTopicPartitions: b.Int("offsets.topic.num.partitions"),
-		Group:                  groupConfig(b),
+		OffsetsTopicPartitions:   b.Int("offsets.topic.num.partitions"),
+		OffsetsTopicSegmentBytes: b.Int("offsets.topic.segment.bytes"),
+		Group:                    groupConfig(b),
+		Cleaner:                  cleanerConfig(b),
 
 		TransactionStateTopicPartitions: b.Int("transaction.state.log.num.partitions"),
 		Txn:                             txnConfig(b),
@@ -146,6 +149,20 @@ func pageCacheRetain(v int64) int64 {
 		return 1
 	}
 	return v
+}
+
+// cleanerConfig is the log cleaner's configuration, nil when
+// log.cleaner.enable is false.
+func cleanerConfig(b *config.Broker) *cleaner.Options {
+	if !b.Bool("log.cleaner.enable") {
+		return nil
+	}
+	return &cleaner.Options{
+		Threads:             int(b.Int("log.cleaner.threads")),
+		DedupeBufferSize:    b.Long("log.cleaner.dedupe.buffer.size"),
+		IOMaxBytesPerSecond: b.Double("log.cleaner.io.max.bytes.per.second"),
+		Backoff:             time.Duration(b.Long("log.cleaner.backoff.ms")) * time.Millisecond,
+	}
 }
 
 // groupConfig is the group coordinators' configuration.
@@ -173,21 +190,6 @@ func txnConfig(b *config.Broker) *txn.Config {
 	tc.MaxTimeout = time.Duration(b.Int("transaction.max.timeout.ms")) * time.Millisecond
 	tc.TransactionalIDExpiration = time.Duration(b.Int("transactional.id.expiration.ms")) * time.Millisecond
 	return &tc
-}
-
-// logConfig maps a topic's configuration onto the storage engine's. A
-// topic whose cleanup.policy lacks "delete" (compact only, as
-// __consumer_offsets) is never trimmed by retention.ms or retention.bytes.
-func logConfig(t config.TopicConfig) log.Config {
-	if !t.Delete() {
-		t.RetentionMs, t.RetentionBytes = -1, -1
-	}
-	return log.Config{
-		SegmentBytes: int64(t.SegmentBytes), SegmentMs: t.SegmentMs, SegmentIndexBytes: int(t.SegmentIndexBytes),
-		IndexIntervalBytes: int(t.IndexIntervalBytes), RetentionMs: t.RetentionMs, RetentionBytes: t.RetentionBytes,
-		LogAppendTime:         t.MessageTimestampType == "LogAppendTime",
-		FlushIntervalMessages: t.FlushMessages, FlushIntervalMs: t.FlushMs, FileDeleteDelayMs: t.FileDeleteDelayMs,
-	}
 }
 
 // startCPUProfile profiles the process into path until stop is called.

@@ -16,8 +16,12 @@ package api
 // of the request is appended first and then all wait together, so they
 // share one group commit; TimeoutMillis bounds the wait
 // (REQUEST_TIMED_OUT). v5+ returns the log start offset; v8+ has an error
-// message field. Internal topics (__consumer_offsets) are the broker's
-// own: INVALID_TOPIC_EXCEPTION, as Kafka answers.
+// message field and per-record errors (record_errors, KIP-467): on a
+// topic whose cleanup.policy includes compact every record needs a key,
+// and a batch with keyless records is INVALID_RECORD listing each of
+// them, as Kafka's LogValidator does. Internal topics (__consumer_offsets,
+// __transaction_state) are the broker's own: INVALID_TOPIC_EXCEPTION, as
+// Kafka answers.
 //
 // Transactions (KIP-98): transactional batches are appended as any other;
 // the partition tracks each producer's open transaction, and a
@@ -37,6 +41,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -102,6 +107,7 @@ func (h *Handlers) produce(ctx context.Context, r kmsg.Request) (kmsg.Response, 
 			if err != nil {
 				op.ErrorCode = codeFor(err).Code
 				setMessage(op, err.Error())
+				setRecordErrors(op, err)
 				continue
 			}
 			op.BaseOffset, op.LogAppendTime, op.LogStartOffset = res.BaseOffset, res.LogAppendTime, res.LogStartOffset
@@ -147,4 +153,20 @@ func hasTransactionalBatch(req *kmsg.ProduceRequest) bool {
 		}
 	}
 	return false
+}
+
+// setRecordErrors lists the offending records of a batch refused for some
+// of its records (Produce v8+ record_errors; older versions drop them).
+func setRecordErrors(op *kmsg.ProduceResponseTopicPartition, err error) {
+	var re *partition.RecordErrors
+	if !errors.As(err, &re) {
+		return
+	}
+	for _, r := range re.Records {
+		e := kmsg.NewProduceResponseTopicPartitionErrorRecord()
+		e.RelativeOffset = r.BatchIndex
+		msg := r.Message
+		e.ErrorMessage = &msg
+		op.ErrorRecords = append(op.ErrorRecords, e)
+	}
 }

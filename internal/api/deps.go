@@ -116,6 +116,10 @@ type Handlers struct {
 	// KIP-1022): 2 lets clients use Produce v12 and EndTxn v5. 0
 	// advertises no feature, so clients keep to AddPartitionsToTxn.
 	TransactionVersion int16
+	// OffsetsTopicSegmentBytes (offsets.topic.segment.bytes) is the
+	// segment.bytes __consumer_offsets is created with; 0 leaves the
+	// default.
+	OffsetsTopicSegmentBytes int32
 }
 
 // Txns runs the transaction coordinators, one shard per partition of

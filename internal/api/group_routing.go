@@ -142,8 +142,9 @@ func isInternal(topic string) bool {
 }
 
 // createOffsetsTopic creates __consumer_offsets with the group
-// coordinators' partition count and cleanup.policy=compact, as Kafka
-// creates it for the first group that needs a coordinator. It reports
+// coordinators' partition count, cleanup.policy=compact and
+// segment.bytes=offsets.topic.segment.bytes, as Kafka creates it for the
+// first group that needs a coordinator. It reports
 // whether the topic exists now.
 func (h *Handlers) createOffsetsTopic(ctx context.Context) bool {
 	if _, ok := h.Image().Topic(consumerOffsetsTopic); ok {
@@ -153,9 +154,14 @@ func (h *Handlers) createOffsetsTopic(ctx context.Context) bool {
 		return false
 	}
 	compact := "compact"
+	configs := map[string]*string{"cleanup.policy": &compact}
+	if h.OffsetsTopicSegmentBytes > 0 {
+		segment := itoa(h.OffsetsTopicSegmentBytes)
+		configs["segment.bytes"] = &segment
+	}
 	errs := h.Admin.CreateTopics(ctx, []controller.CreateTopic{{
 		Name: consumerOffsetsTopic, Partitions: h.Groups.Partitions(), ReplicationFactor: -1,
-		Configs: map[string]*string{"cleanup.policy": &compact},
+		Configs: configs,
 	}}, false)
 	if errs[0] != nil && errs[0].Code != kerr.TopicAlreadyExists {
 		h.Logger.Error("creating "+consumerOffsetsTopic, "err", errs[0])

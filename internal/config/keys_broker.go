@@ -102,6 +102,8 @@ var brokerDefs = []Key{
 		Doc: "Memory shared by all cleaners for the key-to-offset map"},
 	{Name: "log.cleaner.io.max.bytes.per.second", Type: Double, Default: maxFloat64, Validate: positive,
 		Doc: "Read plus write rate limit for all cleaners together"},
+	{Name: "log.cleaner.backoff.ms", Type: Long, Default: "15000", ReadOnly: true, Validate: atLeast(0),
+		Doc: "How long a cleaner sleeps when no log needs cleaning"},
 	{Name: "log.cleaner.min.cleanable.ratio", Type: Double, Default: "0.5", Validate: between(0, 1),
 		Doc: "Default min.cleanable.dirty.ratio: dirty share of a log that makes it worth compacting"},
 	{Name: "log.cleaner.delete.retention.ms", Type: Long, Default: "86400000", Validate: atLeast(0),
@@ -115,6 +117,8 @@ var brokerDefs = []Key{
 	// 1 so that a single node works out of the box; Kafka's are 3 (min ISR 2).
 	{Name: "offsets.topic.num.partitions", Type: Int, Default: "50", ReadOnly: true, Validate: atLeast(1),
 		Doc: "Partitions of __consumer_offsets; fixed once the topic exists"},
+	{Name: "offsets.topic.segment.bytes", Type: Int, Default: "104857600", ReadOnly: true, Validate: atLeast(14),
+		Doc: "segment.bytes of __consumer_offsets when it is created; small segments let compaction keep it small"},
 	{Name: "offsets.topic.replication.factor", Type: Short, Default: "1", ReadOnly: true, Validate: atLeast(1),
 		Doc: "Replication factor of __consumer_offsets (Kafka: 3; set 3 in a cluster)"},
 	{Name: "offsets.retention.minutes", Type: Int, Default: "10080", ReadOnly: true, Validate: atLeast(1),

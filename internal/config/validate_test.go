@@ -92,6 +92,8 @@ var validatorCases = map[string]struct {
 		good: []string{"uniform,range", "range", "org.apache.kafka.coordinator.group.assignor.UniformAssignor"},
 		bad:  map[string]string{"": "must not be empty", "sticky": "must be one of", "range,range": "more than once"},
 	},
+	"log.cleaner.backoff.ms":                   {good: []string{"0", "15000"}, bad: map[string]string{"-1": "at least 0"}},
+	"offsets.topic.segment.bytes":              {good: []string{"1048576"}, bad: map[string]string{"13": "at least 14"}},
 	"transaction.max.timeout.ms":               {good: []string{"1"}, bad: map[string]string{"0": "at least 1"}},
 	"transactional.id.expiration.ms":           {good: []string{"1"}, bad: map[string]string{"0": "at least 1"}},
 	"transaction.state.log.num.partitions":     {good: []string{"1"}, bad: map[string]string{"0": "at least 1"}},

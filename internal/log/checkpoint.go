@@ -90,3 +90,15 @@ func readCheckpoint(fs vfs.FS, dir, name string) (map[TopicPartition]int64, erro
 	}
 	return decodeCheckpoint(data)
 }
+
+// ReadCheckpointFile reads a checkpoint file of the log directory dir in
+// the format above (other packages keep their own checkpoints beside the
+// log's, as the cleaner does with cleaner-offset-checkpoint).
+func ReadCheckpointFile(fs vfs.FS, dir, name string) (map[TopicPartition]int64, error) {
+	return readCheckpoint(fs, dir, name)
+}
+
+// WriteCheckpointFile atomically replaces a checkpoint file of dir.
+func WriteCheckpointFile(fs vfs.FS, dir, name string, offsets map[TopicPartition]int64) error {
+	return vfs.WriteFileAtomic(fs, dir, name, encodeCheckpoint(offsets))
+}

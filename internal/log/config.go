@@ -37,6 +37,26 @@ type Config struct {
 	// FileDeleteDelayMs (file.delete.delay.ms): how long a deleted
 	// segment's files stay open, so readers holding a Region finish.
 	FileDeleteDelayMs int64
+
+	// Compaction, read by package cleaner. Compact is cleanup.policy
+	// containing compact; retention by time and size stays under
+	// RetentionMs and RetentionBytes (-1 when the policy lacks delete).
+	Compact bool
+	// MinCleanableDirtyRatio (min.cleanable.dirty.ratio): the dirty share
+	// of the log that makes it worth cleaning.
+	MinCleanableDirtyRatio float64
+	// MinCompactionLagMs (min.compaction.lag.ms): segments holding a
+	// record younger than this are not cleaned.
+	MinCompactionLagMs int64
+	// MaxCompactionLagMs (max.compaction.lag.ms): a dirty segment whose
+	// first batch is older than this is cleaned whatever the ratio; a
+	// compacted log also rolls its active segment at
+	// min(segment.ms, max.compaction.lag.ms), as Kafka does. 0 means no
+	// limit.
+	MaxCompactionLagMs int64
+	// DeleteRetentionMs (delete.retention.ms): how long a tombstone stays
+	// after the clean that first kept it (KIP-534 delete horizon).
+	DeleteRetentionMs int64
 }
 
 // DefaultConfig is Kafka's default for each key.
@@ -51,6 +71,10 @@ func DefaultConfig() Config {
 		FlushIntervalMessages: math.MaxInt64,
 		FlushIntervalMs:       math.MaxInt64,
 		FileDeleteDelayMs:     60000,
+
+		MinCleanableDirtyRatio: 0.5,
+		MaxCompactionLagMs:     math.MaxInt64,
+		DeleteRetentionMs:      86400000,
 	}
 }
 
@@ -77,6 +101,24 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("flush.ms %d must not be negative", c.FlushIntervalMs)
 	case c.FileDeleteDelayMs < 0:
 		return fmt.Errorf("file.delete.delay.ms %d must not be negative", c.FileDeleteDelayMs)
+	case c.MinCleanableDirtyRatio < 0 || c.MinCleanableDirtyRatio > 1:
+		return fmt.Errorf("min.cleanable.dirty.ratio %v must be between 0 and 1", c.MinCleanableDirtyRatio)
+	case c.MinCompactionLagMs < 0:
+		return fmt.Errorf("min.compaction.lag.ms %d must not be negative", c.MinCompactionLagMs)
+	case c.MaxCompactionLagMs < 0:
+		return fmt.Errorf("max.compaction.lag.ms %d must not be negative", c.MaxCompactionLagMs)
+	case c.DeleteRetentionMs < 0:
+		return fmt.Errorf("delete.retention.ms %d must not be negative", c.DeleteRetentionMs)
 	}
 	return nil
+}
+
+// rollMs is the age at which the active segment rolls: segment.ms, or
+// max.compaction.lag.ms when that is sooner on a compacted log (Kafka's
+// LogConfig.maxSegmentMs), so records can become cleanable in time.
+func (c *Config) rollMs() int64 {
+	if c.Compact && c.MaxCompactionLagMs > 0 {
+		return min(c.SegmentMs, c.MaxCompactionLagMs)
+	}
+	return c.SegmentMs
 }

@@ -165,6 +165,12 @@ func OpenDir(path string, opts Options) (*Dir, error) {
 // Path is the directory.
 func (d *Dir) Path() string { return d.path }
 
+// FS is the file system the directory lives on.
+func (d *Dir) FS() vfs.FS { return d.fs }
+
+// Clock is the Dir's clock.
+func (d *Dir) Clock() clock.Clock { return d.clock }
+
 // HadCleanShutdown reports whether the Dir was last closed cleanly, so that
 // opening it skipped recovery.
 func (d *Dir) HadCleanShutdown() bool { return d.cleanShutdown }

@@ -54,6 +54,17 @@
 // deleted. Deleted files are renamed to *.deleted at once and removed after
 // file.delete.delay.ms, so readers holding a Region can finish.
 //
+// # Compaction
+//
+// Package cleaner compacts logs whose Config has Compact set. The log gives
+// it a view of the segments (Segments, SegmentInfo.ReadAt), a replacement
+// segment written under .cleaned names (CreateCleanedSegment), and
+// ReplaceSegments, which swaps cleaned segments in for the ones they
+// replace through .swap names so that a crash leaves either; the next open
+// completes a committed swap and discards the rest (docs/format/
+// compaction.md). A compacted log rolls at min(segment.ms,
+// max.compaction.lag.ms), as Kafka's does.
+//
 // # Concurrency
 //
 // Readers (ReadUpTo, OffsetForTimestamp and the offset accessors) run

@@ -54,6 +54,10 @@ type Log struct {
 	failure       atomic.Pointer[error]
 	closed        atomic.Bool
 
+	// cleanGen counts truncations; a cleaned segment prepared under an
+	// older generation is not swapped in (see ReplaceSegments).
+	cleanGen atomic.Int64
+
 	unflushed atomic.Int64 // records appended since the last flush (DurabilityAsync)
 	dirDirty  atomic.Bool  // a segment file was created since the last directory sync
 
@@ -245,7 +249,7 @@ func (l *Log) maybeRoll(size, lastOffset int64, cfg *Config) (*segment, error) {
 	switch {
 	case seg.size.Load()+size > cfg.SegmentBytes:
 	case seg.index.full():
-	case now.Sub(seg.created).Milliseconds() >= cfg.SegmentMs:
+	case now.Sub(seg.created).Milliseconds() >= cfg.rollMs():
 	case lastOffset-seg.base > math.MaxInt32:
 	default:
 		return seg, nil

@@ -205,9 +205,13 @@ func (d *Dir) openLog(tp TopicPartition, clean bool, recoveryPoint int64, hasRP 
 	return l, nil
 }
 
-// listSegments returns the base offsets of the .log files in path, removing
-// leftovers: *.deleted and *.tmp files, and indexes without a segment.
+// listSegments returns the base offsets of the .log files in path, after
+// finishing any committed cleaner swap (completeSwaps), removing leftovers:
+// *.deleted, *.tmp and *.cleaned files, and indexes without a segment.
 func (d *Dir) listSegments(path string) ([]int64, error) {
+	if err := d.completeSwaps(path); err != nil {
+		return nil, err
+	}
 	entries, err := d.fs.ReadDir(path)
 	if err != nil {
 		return nil, err

@@ -33,6 +33,7 @@ func segmentName(dir string, base int64, suffix string) string {
 type segment struct {
 	base      int64
 	dir       string
+	suffix    string // ".cleaned" while the cleaner writes it, else ""
 	log       vfs.File
 	indexF    vfs.File
 	timeF     vfs.File
@@ -77,14 +78,14 @@ func createSegment(fs vfs.FS, dir string, base int64, cfg *Config) (*segment, er
 
 func (s *segment) open(fs vfs.FS, flag int) error {
 	var err error
-	if s.log, err = fs.OpenFile(segmentName(s.dir, s.base, logSuffix), flag, 0o644); err != nil {
+	if s.log, err = fs.OpenFile(segmentName(s.dir, s.base, logSuffix)+s.suffix, flag, 0o644); err != nil {
 		return err
 	}
-	if s.indexF, err = fs.OpenFile(segmentName(s.dir, s.base, indexSuffix), flag|os.O_CREATE, 0o644); err != nil {
+	if s.indexF, err = fs.OpenFile(segmentName(s.dir, s.base, indexSuffix)+s.suffix, flag|os.O_CREATE, 0o644); err != nil {
 		s.log.Close()
 		return err
 	}
-	if s.timeF, err = fs.OpenFile(segmentName(s.dir, s.base, timeIndexSuffix), flag|os.O_CREATE, 0o644); err != nil {
+	if s.timeF, err = fs.OpenFile(segmentName(s.dir, s.base, timeIndexSuffix)+s.suffix, flag|os.O_CREATE, 0o644); err != nil {
 		s.log.Close()
 		s.indexF.Close()
 		return err

@@ -35,6 +35,7 @@ func (l *Log) truncateTo(offset int64) (bool, error) {
 	}
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
+	l.cleanGen.Add(1)
 
 	segs := *l.segs.Load()
 	keep := len(segs)
@@ -181,6 +182,7 @@ func (l *Log) TruncateFullyAndStartAt(offset int64) error {
 		return err
 	}
 	l.flushMu.Lock()
+	l.cleanGen.Add(1)
 	old := *l.segs.Load()
 	for _, s := range old {
 		s.retired.Store(true)

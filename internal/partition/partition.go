@@ -127,7 +127,7 @@ func (p *Partition) AppendVerified(batch []byte, guard VerificationGuard) (Appen
 func (p *Partition) append(batch []byte, guard VerificationGuard, verify bool) (AppendResult, error) {
 	// Decoding the records validates the whole batch (CRC included) once;
 	// the producer rules then need only the header.
-	if err := validateRecords(batch); err != nil {
+	if err := validateRecords(batch, p.log.Config().Compact, p.tp); err != nil {
 		return AppendResult{}, err
 	}
 	h, err := record.ParseHeader(batch)
@@ -172,19 +172,63 @@ func (p *Partition) append(batch []byte, guard VerificationGuard, verify bool) (
 // decoders are reused across appends: decompressing reuses their buffers.
 var decoders = sync.Pool{New: func() any { return new(record.Decoder) }}
 
-func noRecord(*record.Header, *record.Record) error { return nil }
-
 // validateRecords decodes every record of a producer's batch, as Kafka's
 // LogValidator does, so that a batch whose CRC is right but whose records
 // are not — a compressed stream that does not decompress, a record count
 // that does not match, bad varints, a compression bomb — is refused
 // (CORRUPT_MESSAGE, INVALID_RECORD or MESSAGE_TOO_LARGE) instead of being
 // stored and stopping every consumer that reaches it. The decoder bounds
-// decompressed size (record.DefaultMaxDecompressedBytes).
-func validateRecords(batch []byte) error {
+// decompressed size (record.DefaultMaxDecompressedBytes). On a compacted
+// topic every record needs a key: the others are reported as a
+// *RecordErrors (INVALID_RECORD with per-record errors, Produce v8+).
+func validateRecords(batch []byte, compacted bool, tp log.TopicPartition) error {
 	d := decoders.Get().(*record.Decoder)
 	defer decoders.Put(d)
-	return d.Records(batch, noRecord)
+	var keyless []int32
+	i := int32(0)
+	err := d.Records(batch, func(_ *record.Header, r *record.Record) error {
+		if compacted && r.Key == nil {
+			keyless = append(keyless, i)
+		}
+		i++
+		return nil
+	})
+	if err != nil || len(keyless) == 0 {
+		return err
+	}
+	msg := "Compacted topic cannot accept message without key in topic partition " + tp.String() + "."
+	re := &RecordErrors{Message: fmt.Sprintf("One or more records have been rejected due to %d record errors in total: %s", len(keyless), msg)}
+	for _, idx := range keyless {
+		re.Records = append(re.Records, RecordError{BatchIndex: idx, Message: msg})
+	}
+	return re
+}
+
+// RecordErrors is a batch refused because of some of its records (Kafka's
+// RecordValidationException): INVALID_RECORD, with the index and reason of
+// each offending record for Produce v8+'s record_errors.
+type RecordErrors struct {
+	Message string
+	Records []RecordError
+}
+
+// RecordError is one refused record of a batch.
+type RecordError struct {
+	BatchIndex int32
+	Message    string
+}
+
+func (e *RecordErrors) Error() string { return e.Message }
+
+// Is makes a RecordErrors match record.ErrInvalidRecord.
+func (e *RecordErrors) Is(target error) bool { return target == record.ErrInvalidRecord }
+
+// CleanerBound is what the log cleaner may clean of this partition: up to
+// the high watermark, keeping each active producer's last batch.
+func (p *Partition) CleanerBound() (upper int64, producers map[int64]producerstate.Last) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.HighWatermark(), p.producers.Active()
 }
 
 // WaitAcked returns once an appended batch may be acknowledged: when it is

@@ -186,3 +186,27 @@ func addSeq(seq int32, delta int64) int32 {
 	const m = math.MaxInt32 + 1
 	return int32(((int64(seq)+delta)%m + m) % m)
 }
+
+// Last is a producer's last entry in the log: what the log cleaner must
+// keep so the producer's state survives (Kafka's LastRecord).
+type Last struct {
+	// LastDataOffset is the last offset of the producer's last data batch
+	// at its current epoch, -1 when it has none (its last entry is then a
+	// control batch of Epoch).
+	LastDataOffset int64
+	Epoch          int16
+}
+
+// Active returns the Last of every producer the state holds (Kafka's
+// lastRecordsOfActiveProducers). The caller owns the map.
+func (s *State) Active() map[int64]Last {
+	out := make(map[int64]Last, len(s.producers))
+	for id, p := range s.producers {
+		last := Last{LastDataOffset: -1, Epoch: p.epoch}
+		if p.n > 0 {
+			last.LastDataOffset = p.batches[p.n-1].LastOffset
+		}
+		out[id] = last
+	}
+	return out
+}

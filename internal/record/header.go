@@ -104,7 +104,10 @@ func ParseHeader(b []byte) (Header, error) {
 // offsets than records because compaction keeps a batch's LastOffsetDelta
 // when it drops records, down to none. It reads the records only through the
 // checksum. Batches arriving from a producer need ValidateProduce.
-func Validate(b []byte) (Header, error) {
+func Validate(b []byte) (Header, error) { return validate(b, true) }
+
+// validate is Validate, checking the CRC only when checkCRC is set.
+func validate(b []byte, checkCRC bool) (Header, error) {
 	h, err := ParseHeader(b)
 	if err != nil {
 		return h, err
@@ -112,8 +115,10 @@ func Validate(b []byte) (Header, error) {
 	if h.Size() != int64(len(b)) {
 		return h, errorf(ErrCorrupt, "batch length field says %d bytes, have %d", h.Size(), len(b))
 	}
-	if crc := crc32.Checksum(b[attrOffset:], castagnoli); crc != h.CRC {
-		return h, errorf(ErrCorrupt, "batch CRC is %#08x, computed %#08x", h.CRC, crc)
+	if checkCRC {
+		if crc := crc32.Checksum(b[attrOffset:], castagnoli); crc != h.CRC {
+			return h, errorf(ErrCorrupt, "batch CRC is %#08x, computed %#08x", h.CRC, crc)
+		}
 	}
 	if h.RecordsCount < 0 {
 		return h, errorf(ErrCorrupt, "batch record count %d is negative", h.RecordsCount)

@@ -37,6 +37,19 @@ func (r *reader) int8() int8 {
 // fit in 7*maxLen-(unused high bits) are an overflow, as are more than
 // maxLen bytes.
 func (r *reader) uvarint(maxLen int, lastByteMax byte) uint64 {
+	// Fast paths: most fields of a record (attributes, deltas, key and
+	// value lengths) take one or two bytes. maxLen is at least 5, so
+	// neither byte is the last one allowed.
+	if b := r.b; len(b) >= 2 {
+		if b[0] < 0x80 {
+			r.b = b[1:]
+			return uint64(b[0])
+		}
+		if b[1] < 0x80 {
+			r.b = b[2:]
+			return uint64(b[0]&0x7f) | uint64(b[1])<<7
+		}
+	}
 	var v uint64
 	for i := 0; i < maxLen; i++ {
 		if i >= len(r.b) {

@@ -20,6 +20,7 @@ import (
 	"github.com/basketmq/basket/internal/coordinator/runtime"
 	"github.com/basketmq/basket/internal/coordinator/txn"
 	"github.com/basketmq/basket/internal/log"
+	"github.com/basketmq/basket/internal/log/cleaner"
 	"github.com/basketmq/basket/internal/metadata"
 	"github.com/basketmq/basket/internal/producerstate"
 	"github.com/basketmq/basket/internal/replica"
@@ -63,6 +64,10 @@ type Config struct {
 	// group, as Kafka does); 0 means Kafka's 50. An existing topic keeps
 	// its partitions.
 	OffsetsTopicPartitions int32
+	// OffsetsTopicSegmentBytes is offsets.topic.segment.bytes, the
+	// segment.bytes __consumer_offsets is created with; 0 leaves the
+	// topic default.
+	OffsetsTopicSegmentBytes int32
 	// Group configures the group coordinators; nil means
 	// group.DefaultConfig().
 	Group *group.Config
@@ -83,6 +88,10 @@ type Config struct {
 	// Produce v12 and EndTxn v5, so set it only once Produce v12 is
 	// served. 0 advertises no feature.
 	TransactionVersion int16
+	// Cleaner configures log compaction (log.cleaner.*); nil disables it
+	// (log.cleaner.enable=false), and Threads 0 runs no cleaner goroutine.
+	// Bound and Logger are set by the broker.
+	Cleaner *cleaner.Options
 
 	Logger *slog.Logger
 	// TxnVerifier verifies transactional produce (KIP-890 part 1); nil
@@ -99,6 +108,7 @@ type Broker struct {
 	replicas *replica.Manager
 	groups   *runtime.Runtime
 	txns     *runtime.Transactions // nil with DisableTransactions
+	cleaner  *cleaner.Cleaner
 	handlers *api.Handlers
 	frames   wire.BufferPool // produce frames, reused across connections
 	ln       net.Listener
@@ -178,8 +188,9 @@ func Start(cfg Config) (*Broker, error) {
 		Node:  api.Node{ID: cfg.NodeID, Host: host, Port: port, ClusterID: mp.ClusterID},
 		Image: b.meta.Image, Admin: ctrl, Partitions: b.replicas, Logger: cfg.Logger,
 		AutoCreateTopics: cfg.AutoCreateTopics, MaxMessageBytes: cfg.MaxMessageBytes,
-		BrokerConfig: cfg.BrokerConfig, TxnVerifier: cfg.TxnVerifier,
+		BrokerConfig: cfg.BrokerConfig, TxnVerifier: cfg.TxnVerifier, OffsetsTopicSegmentBytes: cfg.OffsetsTopicSegmentBytes,
 	}
+	b.startCleaner()
 	b.groups = b.startGroups(offsetsTopicPartitions(b.meta.Image(), cfg.OffsetsTopicPartitions))
 	b.handlers.Groups = b.groups
 	b.handlers.GroupTxnMarkers = b.groups
@@ -231,6 +242,9 @@ func (b *Broker) publishBrokerConfig(old, next *metadata.Image) {
 	if err != nil {
 		b.logger.Error("dynamic broker configs do not apply; keeping the previous ones", "offset", next.Offset, "err", err)
 		return
+	}
+	if b.cleaner != nil {
+		b.cleaner.SetIOMaxBytesPerSecond(eff.Double("log.cleaner.io.max.bytes.per.second"))
 	}
 	b.cfg.OnBrokerConfig(eff)
 }
@@ -301,6 +315,9 @@ func (b *Broker) Close() error {
 }
 
 func (b *Broker) closeStorage() error {
+	if b.cleaner != nil {
+		b.cleaner.Close() // before the logs close: it may be swapping segments
+	}
 	var errs []error
 	if b.replicas != nil {
 		errs = append(errs, b.replicas.Close())

@@ -1,0 +1,308 @@
+package cleaner
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/basketmq/basket/internal/log"
+	"github.com/basketmq/basket/internal/record"
+)
+
+// worker is one cleaner's private state: its share of the dedupe buffer,
+// its read buffer, a record decoder and scratch space for rewritten
+// batches.
+type worker struct {
+	budget int64 // this worker's share of the dedupe buffer
+	m      *offsetMap
+	// arena holds dirty segments read by the map pass (cache.go).
+	arena  []byte
+	used   int64
+	cached map[int64]cachedSegment
+	buf    []byte
+	dec    record.Decoder
+	recs   []record.Record
+	kept   []keptRecord
+	out    []byte // arena of kept records' bytes
+	out2   []byte // a rewritten batch
+}
+
+func (c *Cleaner) newWorker() *worker {
+	budget := c.opts.DedupeBufferSize / int64(c.opts.Threads)
+	w := &worker{budget: budget, m: newOffsetMap(budget), buf: make([]byte, c.opts.ReadBufferSize)}
+	w.m.beforeGrow = w.beforeGrow
+	return w
+}
+
+// round is the state of one clean of one log.
+type round struct {
+	c      *Cleaner
+	w      *worker
+	t      *logToClean
+	cfg    log.Config
+	now    int64 // Unix ms, for delete horizons
+	latest int64 // the last offset the map covers
+	stats  Stats
+}
+
+// cleanLog runs one clean of t (Kafka's Cleaner.doClean): map the dirty
+// section, possibly only its start if the map fills, then recopy every
+// segment below the mapped end, group by group, keeping for each key only
+// its latest record, and move the checkpoint to the mapped end.
+func (c *Cleaner) cleanLog(w *worker, t logToClean) error {
+	defer c.release(t.tp)
+	began := c.clock.Now()
+	r := &round{c: c, w: w, t: &t, cfg: t.l.Config(), now: began.UnixMilli(), latest: t.firstDirty - 1}
+	r.stats.DirtyRatio = t.ratio()
+	err := r.run()
+	if err != nil && !errors.Is(err, log.ErrCleaningAborted) && t.l.CleanGeneration() != t.gen {
+		// The log was truncated under the clean, which may have read bytes
+		// that changed: not a fault of the log.
+		err = fmt.Errorf("%w: %v", log.ErrCleaningAborted, err)
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, log.ErrCleaningAborted), errors.Is(err, errClosed):
+		c.logger.Debug("log cleaning aborted", "partition", t.tp.String(), "reason", err)
+		return err
+	case errors.Is(err, record.ErrCorrupt), errors.Is(err, record.ErrInvalidRecord), errors.Is(err, record.ErrTooLarge):
+		c.mu.Lock()
+		c.uncleanable[t.tp] = err
+		c.mu.Unlock()
+		c.logger.Error("log cleaning stopped for this partition: a batch failed validation; its other segments are untouched",
+			"partition", t.tp.String(), "err", err)
+		return err
+	default:
+		c.logger.Error("log cleaning failed; will retry", "partition", t.tp.String(), "err", err)
+		return err
+	}
+	end := r.latest + 1
+	if err := c.setCheckpoint(t.tp, end); err != nil {
+		c.logger.Error("writing the cleaner checkpoint", "dir", c.dir.Path(), "err", err)
+	}
+	r.stats.EndOffset = end
+	r.stats.MapUtilization = w.m.utilization()
+	r.stats.LastClean = c.clock.Now()
+	r.stats.Duration = time.Since(began)
+	c.mu.Lock()
+	c.stats[t.tp] = r.stats
+	c.gens[t.tp] = t.gen
+	c.mu.Unlock()
+	c.logger.Info("log cleaned", "partition", t.tp.String(), "dirty_ratio", r.stats.DirtyRatio,
+		"bytes_read", r.stats.BytesRead, "bytes_written", r.stats.BytesWritten,
+		"records_removed", r.stats.RecordsRemoved, "end_offset", end,
+		"map_utilization", r.stats.MapUtilization, "took", r.stats.Duration)
+	return nil
+}
+
+func (r *round) run() error {
+	t := r.t
+	if err := r.buildMap(); err != nil {
+		return err
+	}
+	end := r.latest + 1
+	var todo []log.SegmentInfo
+	for _, s := range t.segs {
+		if s.BaseOffset < end && s.BaseOffset < t.firstUncleanable {
+			todo = append(todo, s)
+		}
+	}
+	var reps []log.Replacement
+	for _, g := range groupBySize(todo, r.cfg, t.firstUncleanable) {
+		cs, err := r.cleanGroup(g)
+		if err != nil {
+			for _, rep := range reps {
+				rep.Cleaned.Abort()
+			}
+			return err
+		}
+		reps = append(reps, log.Replacement{Cleaned: cs, Old: g})
+	}
+	if len(reps) == 0 {
+		return nil
+	}
+	return t.l.ReplaceSegments(reps, t.gen)
+}
+
+// buildMap puts the key of every record of the dirty section into the map,
+// in offset order, until the map is full (Kafka's buildOffsetMap). r.latest
+// ends as the last offset covered: records above it are kept as they are.
+func (r *round) buildMap() error {
+	t, m := r.t, r.w.m
+	m.clear()
+	r.w.used, r.w.cached = 0, nil
+	r.w.reserveCache(t.dirtyBytes)
+	for i, s := range t.segs {
+		if s.BaseOffset >= t.firstUncleanable || s.NextOffset <= t.firstDirty {
+			continue
+		}
+		full, err := r.mapSegment(s)
+		if err != nil || full {
+			return err
+		}
+		next := t.firstUncleanable // a gap at the segment's end is covered too
+		if i+1 < len(t.segs) {
+			next = min(next, t.segs[i+1].BaseOffset)
+		}
+		r.latest = max(r.latest, next-1)
+	}
+	return nil
+}
+
+// mapSegment maps one dirty segment from the first dirty offset on; it
+// reports true when the map filled.
+func (r *round) mapSegment(s log.SegmentInfo) (bool, error) {
+	br := newBatchReader(s, &r.w.buf, 0)
+	if mem, err := r.w.cacheSegment(s); err != nil {
+		return false, err
+	} else if mem != nil {
+		br = memBatchReader(s, mem)
+		r.c.throttle.maybeThrottle(s.Size, r.c.quit)
+	}
+	full := false
+	for {
+		if err := r.checkDone(); err != nil {
+			return false, err
+		}
+		batch, h, _, err := br.next()
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if br.mem == nil {
+			r.c.throttle.maybeThrottle(h.Size(), r.c.quit)
+		}
+		r.stats.BytesRead += h.Size()
+		if h.LastOffset() < r.t.firstDirty {
+			continue
+		}
+		// Transactions (issue 7): control batches and the batches of
+		// aborted transactions will not feed the map; control batches hold
+		// no keys of their own today.
+		if h.Attributes.Control() {
+			r.latest = max(r.latest, h.LastOffset())
+			continue
+		}
+		err = r.w.dec.Records(batch, func(bh *record.Header, rec *record.Record) error {
+			off := rec.Offset(bh)
+			if rec.Key == nil || off < r.t.firstDirty {
+				return nil
+			}
+			if !r.w.m.put(rec.Key, off) {
+				full = true
+				return errMapFull
+			}
+			r.latest = max(r.latest, off)
+			return nil
+		})
+		if full {
+			return true, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("segment %d: %w", s.BaseOffset, err)
+		}
+		r.latest = max(r.latest, h.LastOffset())
+	}
+}
+
+var errMapFull = errors.New("offset map full")
+
+func (r *round) checkDone() error {
+	select {
+	case <-r.c.quit:
+		return errClosed
+	default:
+		return nil
+	}
+}
+
+// groupBySize splits consecutive segments into groups that each become one
+// cleaned segment: no larger together than segment.bytes, with offset
+// indexes within segment.index.bytes, and an offset range that fits the
+// index's 32-bit relative offsets (Kafka's groupSegmentsBySize).
+func groupBySize(segs []log.SegmentInfo, cfg log.Config, firstUncleanable int64) [][]log.SegmentInfo {
+	var groups [][]log.SegmentInfo
+	maxEntries := max(cfg.SegmentIndexBytes/8, 1)
+	for len(segs) > 0 {
+		g := segs[:1]
+		size, entries := segs[0].Size, segs[0].IndexEntries
+		for len(g) < len(segs) {
+			n := segs[len(g)]
+			lastOffset := firstUncleanable - 1
+			if len(g)+1 < len(segs) {
+				lastOffset = segs[len(g)+1].BaseOffset - 1
+			}
+			if size+n.Size > cfg.SegmentBytes || entries+n.IndexEntries > maxEntries ||
+				(n.Size > 0 && lastOffset-g[0].BaseOffset > math.MaxInt32) {
+				break
+			}
+			size += n.Size
+			entries += n.IndexEntries
+			g = segs[:len(g)+1]
+		}
+		groups = append(groups, g)
+		segs = segs[len(g):]
+	}
+	return groups
+}
+
+// cleanGroup recopies one group of segments into a cleaned segment; the
+// round swaps all its groups in together.
+func (r *round) cleanGroup(g []log.SegmentInfo) (*log.CleanedSegment, error) {
+	cs, err := r.t.l.CreateCleanedSegment(g[0].BaseOffset)
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range g {
+		if err := r.cleanSegment(cs, s, i == len(g)-1); err != nil {
+			cs.Abort()
+			return nil, err
+		}
+	}
+	return cs, nil
+}
+
+// cleanSegment filters every batch of s into cs. The last batch of the
+// group's last segment is always kept, emptied if need be, so the cleaned
+// segment's offset range reaches every segment it replaces (recovery of an
+// interrupted swap relies on it; Kafka likewise keeps the last batch of a
+// cleaning round).
+func (r *round) cleanSegment(cs *log.CleanedSegment, s log.SegmentInfo, lastOfGroup bool) error {
+	br := newBatchReader(s, &r.w.buf, 0)
+	if mem := r.w.cachedBytes(s); mem != nil {
+		br = memBatchReader(s, mem)
+	}
+	for {
+		if err := r.checkDone(); err != nil {
+			return err
+		}
+		batch, h, pos, err := br.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if br.mem == nil {
+			r.c.throttle.maybeThrottle(h.Size(), r.c.quit)
+			r.stats.BytesRead += h.Size()
+		}
+		keepLast := lastOfGroup && pos+h.Size() == s.Size
+		out, err := r.filter(batch, &h, keepLast)
+		if err != nil {
+			return fmt.Errorf("segment %d position %d: %w", s.BaseOffset, pos, err)
+		}
+		if out == nil {
+			continue
+		}
+		if err := cs.Append(out); err != nil {
+			return err
+		}
+		r.stats.BytesWritten += int64(len(out))
+		r.c.throttle.maybeThrottle(int64(len(out)), r.c.quit)
+	}
+}

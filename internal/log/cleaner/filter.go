@@ -1,0 +1,158 @@
+package cleaner
+
+import (
+	"github.com/basketmq/basket/internal/record"
+)
+
+// span locates bytes copied into the worker's arena; null keeps a nil
+// (null) key or value apart from an empty one.
+type span struct {
+	off, n int
+	null   bool
+}
+
+// keptRecord is a retained record whose bytes live in the arena until the
+// batch is rewritten.
+type keptRecord struct {
+	attr       int8
+	tsDelta    int64
+	offDelta   int32
+	key, value span
+	hdrs       []span // key, value pairs
+}
+
+// filter decides what of one batch survives (Kafka's cleanInto with its
+// RecordFilter) and returns the bytes to write, or nil to drop the batch:
+//
+//   - a record survives if it lies above the mapped section, or it has a
+//     key whose latest offset in the map is its own (or the key is not
+//     mapped), and it is not a tombstone past its batch's delete horizon;
+//     records without a key are dropped, as Kafka does;
+//   - a batch whose records all survive is written as it was, unless it
+//     holds a tombstone and has no delete horizon yet: then it is rewritten
+//     with the horizon now + delete.retention.ms in BaseTimestamp and the
+//     DeleteHorizon attribute (KIP-534), the record timestamp deltas
+//     adjusted so every record keeps its timestamp;
+//   - a batch that lost records is rewritten with the survivors, keeping
+//     its offsets (BaseOffset, LastOffsetDelta), producer fields and codec;
+//     the new CRC covers it;
+//   - a batch that lost every record is dropped, unless it is the last
+//     batch of an active producer (keep it for its sequence and epoch) or
+//     keepLast is set: then its header stays as an empty batch;
+//   - control batches (transaction markers) are kept as they are. Issue 7
+//     completes this hook: markers of transactions whose data is gone, and
+//     the data of aborted transactions, are removed as Kafka does
+//     (CleanedTransactionMetadata).
+func (r *round) filter(batch []byte, h *record.Header, keepLast bool) ([]byte, error) {
+	r.stats.RecordsRead += int64(h.RecordsCount)
+	retainEmpty := keepLast
+	if p, ok := r.t.bound.Producers[h.ProducerID]; ok && h.ProducerID >= 0 {
+		if p.LastDataOffset >= 0 {
+			retainEmpty = retainEmpty || h.LastOffset() == p.LastDataOffset
+		} else {
+			retainEmpty = retainEmpty || (h.Attributes.Control() && h.ProducerEpoch == p.Epoch)
+		}
+	}
+	if h.Attributes.Control() {
+		if _, err := record.Validate(batch); err != nil {
+			return nil, err
+		}
+		return batch, nil
+	}
+	w := r.w
+	arena := w.out[:0]
+	kept := w.kept[:0]
+	tombstone := false
+	// The map pass checked the CRC of every data batch it decoded.
+	w.dec.TrustCRC = h.LastOffset() >= r.t.firstDirty && h.LastOffset() <= r.latest
+	defer func() { w.dec.TrustCRC = false }()
+	horizonPassed := h.Attributes.DeleteHorizon() && r.now >= h.BaseTimestamp
+	err := w.dec.Records(batch, func(bh *record.Header, rec *record.Record) error {
+		off := rec.Offset(bh)
+		if off <= r.latest {
+			if rec.Key == nil {
+				return nil
+			}
+			if found := w.m.get(rec.Key); off < found {
+				return nil
+			}
+			if rec.Value == nil && horizonPassed {
+				return nil
+			}
+		}
+		k := keptRecord{attr: rec.Attributes, tsDelta: rec.TimestampDelta, offDelta: rec.OffsetDelta}
+		arena, k.key = copySpan(arena, rec.Key)
+		arena, k.value = copySpan(arena, rec.Value)
+		k.hdrs = nil
+		for _, hd := range rec.Headers {
+			var ks, vs span
+			arena, ks = copySpan(arena, hd.Key)
+			arena, vs = copySpan(arena, hd.Value)
+			k.hdrs = append(k.hdrs, ks, vs)
+		}
+		tombstone = tombstone || rec.Value == nil
+		kept = append(kept, k)
+		return nil
+	})
+	w.out, w.kept = arena, kept
+	if err != nil {
+		return nil, err
+	}
+	r.stats.RecordsRemoved += int64(int(h.RecordsCount) - len(kept))
+	needHorizon := tombstone && !h.Attributes.DeleteHorizon()
+	switch {
+	case len(kept) == int(h.RecordsCount) && !needHorizon:
+		return batch, nil
+	case len(kept) == 0 && !retainEmpty:
+		return nil, nil
+	case len(kept) == 0:
+		spec := h.Spec()
+		spec.BaseTimestamp, spec.DeleteHorizon = h.MaxTimestamp, false
+		out, err := record.AppendBatch(w.rewritten(), spec, nil, record.CodecNone)
+		w.out2 = out
+		return out, err
+	}
+	spec := h.Spec()
+	var shift int64
+	if needHorizon {
+		horizon := r.now + r.cfg.DeleteRetentionMs
+		shift = h.BaseTimestamp - horizon
+		spec.BaseTimestamp, spec.DeleteHorizon = horizon, true
+	}
+	recs := w.recs[:0]
+	for _, k := range kept {
+		rec := record.Record{Attributes: k.attr, TimestampDelta: k.tsDelta + shift, OffsetDelta: k.offDelta,
+			Key: k.key.bytes(arena), Value: k.value.bytes(arena)}
+		if len(k.hdrs) > 0 {
+			rec.Headers = make([]record.RecordHeader, len(k.hdrs)/2)
+			for i := range rec.Headers {
+				rec.Headers[i] = record.RecordHeader{Key: k.hdrs[2*i].bytes(arena), Value: k.hdrs[2*i+1].bytes(arena)}
+			}
+		}
+		recs = append(recs, rec)
+	}
+	w.recs = recs
+	out, err := record.AppendBatch(w.rewritten(), spec, recs, h.Attributes.Codec())
+	w.out2 = out
+	clear(recs)
+	return out, err
+}
+
+// rewritten is the buffer a rewritten batch is built in, separate from the
+// arena its records come from.
+func (w *worker) rewritten() []byte { return w.out2[:0] }
+
+func copySpan(arena, b []byte) ([]byte, span) {
+	if b == nil {
+		return arena, span{null: true}
+	}
+	s := span{off: len(arena), n: len(b)}
+	return append(arena, b...), s
+}
+
+func (s span) bytes(arena []byte) []byte {
+	if s.null {
+		return nil
+	}
+	return arena[s.off : s.off+s.n : s.off+s.n]
+}

@@ -1,0 +1,176 @@
+package cleaner
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/basketmq/basket/internal/clock"
+	"github.com/basketmq/basket/internal/log"
+	"github.com/basketmq/basket/internal/record"
+	"github.com/basketmq/basket/internal/vfs"
+)
+
+func TestOffsetMap_GrowsUpToItsBufferThenFills(t *testing.T) {
+	m := newOffsetMap(10_000 * bytesPerEntry) // 10,000 slots, 9,000 keys
+	for i := range 9000 {
+		if !m.put([]byte("k"+strconv.Itoa(i)), int64(i)) {
+			t.Fatalf("full after %d keys", i)
+		}
+	}
+	if m.put([]byte("one more"), 1) {
+		t.Fatal("put past the load factor of the dedupe buffer")
+	}
+	if !m.put([]byte("k7"), 99_999) || m.get([]byte("k7")) != 99_999 {
+		t.Fatal("a full map must still update a key it holds")
+	}
+	if len(m.offsets) > 10_000 {
+		t.Fatalf("map grew to %d slots, over its buffer", len(m.offsets))
+	}
+	for i := range 9000 {
+		if i != 7 && m.get([]byte("k"+strconv.Itoa(i))) != int64(i) {
+			t.Fatalf("key %d lost", i)
+		}
+	}
+	if m.get([]byte("absent")) != -1 {
+		t.Fatal("absent key found")
+	}
+	m.clear()
+	if m.size != 0 || m.get([]byte("k1")) != -1 {
+		t.Fatal("clear kept keys")
+	}
+}
+
+func TestThrottler_LimitsBytesPerSecond(t *testing.T) {
+	clk := clock.NewFake(t0)
+	th := newThrottler(1000, clk) // 1000 bytes/s
+	quit := make(chan struct{})
+	th.maybeThrottle(100, quit) // within the first check period: no wait
+	clk.Advance(throttleCheck)
+	done := make(chan struct{})
+	go func() {
+		th.maybeThrottle(1900, quit) // 2000 bytes in 300 ms: wait until 2 s
+		close(done)
+	}()
+	waitFor(t, "the throttler to sleep", func() bool { return clk.Timers() > 0 })
+	select {
+	case <-done:
+		t.Fatal("did not throttle")
+	default:
+	}
+	clk.Advance(1700 * time.Millisecond)
+	<-done
+	// A dynamic change lifts the limit for the next bytes.
+	th.setRate(math.Inf(1))
+	clk.Advance(throttleCheck)
+	th.maybeThrottle(1<<30, quit)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestCleaner_PicksTheDirtiestLog(t *testing.T) {
+	d := openDir(t, vfs.NewFaultFS(), "/data", clock.NewFake(t0))
+	defer d.Close()
+	little := mustCreate(t, d, "little")
+	much := mustCreate(t, d, "much")
+	fill(t, little, record.CodecNone, t0.UnixMilli(), 100, 120, 6) // mostly unique keys
+	fill(t, much, record.CodecNone, t0.UnixMilli(), 3, 300, 6)
+	sealAll(t, little, t0.UnixMilli())
+	sealAll(t, much, t0.UnixMilli())
+	c := newCleaner(d, Options{})
+	// Both are wholly dirty (ratio 1); after one clean of each, only new
+	// updates make a log dirty again.
+	c.CleanOnce()
+	c.CleanOnce()
+	fill(t, much, record.CodecNone, t0.UnixMilli(), 3, 300, 6)
+	sealAll(t, much, t0.UnixMilli())
+	fill(t, little, record.CodecNone, t0.UnixMilli(), 100, 12, 6)
+	sealAll(t, little, t0.UnixMilli())
+	rMuch, rLittle := c.DirtyRatio(much), c.DirtyRatio(little)
+	if rMuch <= rLittle {
+		t.Fatalf("dirty ratios: much %v, little %v", rMuch, rLittle)
+	}
+	if ok, err := c.CleanOnce(); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if st, _ := c.Stats(much.TopicPartition()); st.DirtyRatio != rMuch {
+		t.Fatalf("cleaned the less dirty log first: %+v", st)
+	}
+}
+
+func TestCleaner_BackgroundThreadsCleanEveryLog(t *testing.T) {
+	d := openDir(t, vfs.NewFaultFS(), "/data", clock.Real)
+	defer d.Close()
+	var logs []*log.Log
+	for i := range 3 {
+		l := mustCreate(t, d, "bg"+strconv.Itoa(i))
+		fill(t, l, record.CodecZstd, time.Now().UnixMilli(), 10, 300, 5)
+		sealAll(t, l, time.Now().UnixMilli())
+		logs = append(logs, l)
+	}
+	c := newCleaner(d, Options{Threads: 2, Backoff: 5 * time.Millisecond})
+	c.Start()
+	defer c.Close()
+	waitFor(t, "every log cleaned", func() bool {
+		for _, l := range logs {
+			if _, ok := c.Stats(l.TopicPartition()); !ok {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// TestCleaner_TruncationDuringCleaningAbortsTheSwap truncates the log (as a
+// follower does) while a clean is writing its segments: nothing is swapped
+// and the .cleaned files go.
+func TestCleaner_TruncationDuringCleaningAbortsTheSwap(t *testing.T) {
+	fs := vfs.NewFaultFS()
+	d := openDir(t, fs, "/data", clock.NewFake(t0))
+	defer d.Close()
+	l := mustCreate(t, d, "c")
+	fill(t, l, record.CodecNone, t0.UnixMilli(), 10, 300, 5)
+	sealAll(t, l, t0.UnixMilli())
+	cut := l.Segments()[2].BaseOffset + 1
+	var once sync.Once
+	fs.SetHook(func(op vfs.Op, path string) error {
+		if op == vfs.OpOpen && strings.HasSuffix(path, ".cleaned") {
+			once.Do(func() {
+				if err := l.TruncateTo(cut); err != nil {
+					t.Errorf("TruncateTo: %v", err)
+				}
+			})
+		}
+		return nil
+	})
+	c := newCleaner(d, Options{})
+	if _, err := c.CleanLog(l); !errors.Is(err, log.ErrCleaningAborted) {
+		t.Fatalf("clean across a truncation: %v, want ErrCleaningAborted", err)
+	}
+	fs.SetHook(nil)
+	if l.LogEndOffset() > cut {
+		t.Fatalf("log end %d after truncating to %d", l.LogEndOffset(), cut)
+	}
+	for _, name := range fileNames(t, fs, "/data/c-0") {
+		if strings.HasSuffix(name, ".cleaned") {
+			t.Fatalf("left %s", name)
+		}
+	}
+	got := readAll(t, l)
+	if len(got) == 0 || got[len(got)-1].offset >= cut {
+		t.Fatalf("records after the cut: %+v", got[len(got)-1])
+	}
+}
