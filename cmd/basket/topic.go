@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/basketmq/basket/internal/api"
 )
 
 // topicCommand is `basket topic`: create, list, describe, delete,
@@ -200,7 +204,11 @@ type describedPartition struct {
 	ISR            []int32 `json:"isr"`
 	LogStartOffset int64   `json:"log_start_offset"`
 	HighWatermark  int64   `json:"high_watermark"`
-	Error          string  `json:"error,omitempty"`
+	// DirtyRatio is the log cleaner's dirty ratio of a compacted topic's
+	// partition, from Basket's DescribeLogDirs extension; absent for other
+	// topics and from brokers that do not report it (Apache Kafka).
+	DirtyRatio *float64 `json:"dirty_ratio,omitempty"`
+	Error      string   `json:"error,omitempty"`
 }
 
 type describedConfig struct {
@@ -222,11 +230,12 @@ func configRows(cs []kadm.Config, nonDefault bool) []describedConfig {
 	return rows
 }
 
-func describeTopics(ctx context.Context, adm *kadm.Client, names []string) ([]describedTopic, error) {
+func describeTopics(ctx context.Context, cl *kgo.Client, adm *kadm.Client, names []string) ([]describedTopic, error) {
 	td, err := requireTopics(ctx, adm, names...)
 	if err != nil {
 		return nil, err
 	}
+	ratios := dirtyRatios(ctx, cl, names)
 	starts, err := adm.ListStartOffsets(ctx, names...)
 	if err != nil {
 		return nil, err
@@ -252,6 +261,9 @@ func describeTopics(ctx context.Context, adm *kadm.Client, names []string) ([]de
 			if e, ok := ends.Lookup(name, p.Partition); ok && e.Err == nil {
 				dp.HighWatermark = e.Offset
 			}
+			if r, ok := ratios[name][p.Partition]; ok {
+				dp.DirtyRatio = &r
+			}
 			if p.Err != nil {
 				dp.Error = kafkaErr(p.Err, "").Error()
 			}
@@ -267,6 +279,49 @@ func describeTopics(ctx context.Context, adm *kadm.Client, names []string) ([]de
 	return out, nil
 }
 
+// dirtyRatios asks every broker for the dirty ratios of the topics'
+// compacted partitions (DescribeLogDirs with Basket's tagged field; see
+// internal/api/35_describe_log_dirs.go). It is best effort: a broker that
+// cannot answer, or does not report them, leaves them out.
+func dirtyRatios(ctx context.Context, cl *kgo.Client, names []string) map[string]map[int32]float64 {
+	req := kmsg.NewPtrDescribeLogDirsRequest()
+	for _, name := range names {
+		rt := kmsg.NewDescribeLogDirsRequestTopic()
+		rt.Topic = name
+		req.Topics = append(req.Topics, rt)
+	}
+	// An empty partition list means none; ask for the topics' partitions.
+	td, err := kadm.NewClient(cl).ListTopics(ctx, names...)
+	if err != nil {
+		return nil
+	}
+	for i := range req.Topics {
+		for _, p := range td[req.Topics[i].Topic].Partitions.Sorted() {
+			req.Topics[i].Partitions = append(req.Topics[i].Partitions, p.Partition)
+		}
+	}
+	out := map[string]map[int32]float64{}
+	for _, shard := range cl.RequestSharded(ctx, req) {
+		resp, ok := shard.Resp.(*kmsg.DescribeLogDirsResponse)
+		if shard.Err != nil || !ok {
+			continue
+		}
+		for _, d := range resp.Dirs {
+			for _, dt := range d.Topics {
+				for i := range dt.Partitions {
+					if r, ok := api.DirtyRatioOf(&dt.Partitions[i]); ok {
+						if out[dt.Topic] == nil {
+							out[dt.Topic] = map[int32]float64{}
+						}
+						out[dt.Topic][dt.Partitions[i].Partition] = r
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
 func nonNil(s []int32) []int32 {
 	if s == nil {
 		return []int32{}
@@ -280,8 +335,10 @@ func topicDescribeCommand(c *conn) *cobra.Command {
 		Use:   "describe NAME...",
 		Short: "Show a topic's partitions, leaders, replicas, ISR, offsets and non-default configs",
 		Long: `Show each topic's id, its partitions (leader, leader epoch, replicas, in-sync
-replicas, log start offset and high watermark) and the configs set on the topic
-or its broker rather than left at their defaults.`,
+replicas, log start offset and high watermark, and for a compacted topic the log
+cleaner's dirty ratio: the share of the cleanable log not cleaned yet, which the
+cleaner compares with min.cleanable.dirty.ratio) and the configs set on the
+topic or its broker rather than left at their defaults.`,
 		Example: `  basket topic describe orders
   basket topic describe orders payments --format json`,
 		Args: cobra.MinimumNArgs(1),
@@ -295,7 +352,12 @@ or its broker rather than left at their defaults.`,
 				return err
 			}
 			defer adm.Close()
-			topics, err := describeTopics(ctx, adm, names)
+			cl, err := c.client(ctx)
+			if err != nil {
+				return err
+			}
+			defer cl.Close()
+			topics, err := describeTopics(ctx, cl, adm, names)
 			if err != nil {
 				return err
 			}
@@ -323,9 +385,22 @@ or its broker rather than left at their defaults.`,
 					t.flush()
 				}
 				fmt.Fprintln(w)
-				t = newTable(w, "PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "LOG-START-OFFSET", "HIGH-WATERMARK")
+				compacted := slices.ContainsFunc(dt.Partitions, func(p describedPartition) bool { return p.DirtyRatio != nil })
+				cols := []string{"PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "LOG-START-OFFSET", "HIGH-WATERMARK"}
+				if compacted {
+					cols = append(cols, "DIRTY-RATIO")
+				}
+				t = newTable(w, cols...)
 				for _, p := range dt.Partitions {
-					t.row(p.Partition, p.Leader, p.LeaderEpoch, int32List(p.Replicas), int32List(p.ISR), p.LogStartOffset, p.HighWatermark)
+					row := []any{p.Partition, p.Leader, p.LeaderEpoch, int32List(p.Replicas), int32List(p.ISR), p.LogStartOffset, p.HighWatermark}
+					if compacted {
+						ratio := "-"
+						if p.DirtyRatio != nil {
+							ratio = strconv.FormatFloat(*p.DirtyRatio, 'f', 2, 64)
+						}
+						row = append(row, ratio)
+					}
+					t.row(row...)
 				}
 				t.flush()
 			}

@@ -55,3 +55,23 @@ func TestTopic_Errors(t *testing.T) {
 	b.fail(t, `nothing to change`, "", "topic", "alter-config", "orders")
 	b.fail(t, `requires at least 1 arg`, "", "topic", "describe")
 }
+
+// A compacted topic's describe shows the log cleaner's dirty ratio per
+// partition (issue 6), read from Basket's DescribeLogDirs extension; other
+// topics show no such column.
+func TestTopic_DescribeShowsDirtyRatioOfCompactedTopics(t *testing.T) {
+	b := startTestBroker(t)
+	b.mustRun(t, "", "topic", "create", "table", "-p", "2", "-c", "cleanup.policy=compact", "-c", "min.cleanable.dirty.ratio=0.9")
+	b.mustRun(t, "", "topic", "create", "plain")
+	b.mustRun(t, "k:1\nk:2\nk:3\n", "produce", "table", "--key-separator", ":", "--partition", "0")
+	d := b.mustRun(t, "", "topic", "describe", "table").stdout
+	if !strings.Contains(d, "DIRTY-RATIO") || !strings.Contains(d, "0.00") {
+		t.Errorf("describe of a compacted topic:\n%s", d)
+	}
+	if j := b.mustRun(t, "", "topic", "describe", "table", "--format", "json").stdout; strings.Count(j, `"dirty_ratio":`) != 2 {
+		t.Errorf("json describe of a compacted topic:\n%s", j)
+	}
+	if d := b.mustRun(t, "", "topic", "describe", "plain").stdout; strings.Contains(d, "DIRTY-RATIO") {
+		t.Errorf("describe of a delete-policy topic:\n%s", d)
+	}
+}

@@ -116,6 +116,8 @@ type Handlers struct {
 	// KIP-1022): 2 lets clients use Produce v12 and EndTxn v5. 0
 	// advertises no feature, so clients keep to AddPartitionsToTxn.
 	TransactionVersion int16
+	// LogDirs serves DescribeLogDirs; nil answers it KAFKA_STORAGE_ERROR.
+	LogDirs LogDirs
 	// OffsetsTopicSegmentBytes (offsets.topic.segment.bytes) is the
 	// segment.bytes __consumer_offsets is created with; 0 leaves the
 	// default.

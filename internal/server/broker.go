@@ -194,6 +194,7 @@ func Start(cfg Config) (*Broker, error) {
 	b.groups = b.startGroups(offsetsTopicPartitions(b.meta.Image(), cfg.OffsetsTopicPartitions))
 	b.handlers.Groups = b.groups
 	b.handlers.GroupTxnMarkers = b.groups
+	b.handlers.LogDirs = logDirs{b}
 	if !cfg.DisableTransactions {
 		b.txns = b.startTxns(ctrl, transactionStatePartitions(b.meta.Image(), cfg.TransactionStateTopicPartitions))
 		b.handlers.Txns = b.txns

@@ -39,6 +39,20 @@ func (b *Broker) startCleaner() {
 // DirtyRatio); nil when log.cleaner.enable is false.
 func (b *Broker) Cleaner() *cleaner.Cleaner { return b.cleaner }
 
+// logDirs describes the data directory to DescribeLogDirs.
+type logDirs struct{ b *Broker }
+
+func (d logDirs) Path() string { return d.b.data.Path() }
+
+// DirtyRatio is the cleaner's dirty ratio of a compacted partition.
+func (d logDirs) DirtyRatio(topic string, partition int32) (float64, bool) {
+	p, ok := d.b.replicas.Partition(topic, partition)
+	if !ok || d.b.cleaner == nil || !p.Log().Config().Compact {
+		return 0, false
+	}
+	return d.b.cleaner.DirtyRatio(p.Log()), true
+}
+
 // LogConfig maps a topic's configuration onto the storage engine's. A
 // topic whose cleanup.policy lacks "delete" (compact only, as
 // __consumer_offsets) is never trimmed by retention.ms or retention.bytes;
