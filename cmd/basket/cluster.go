@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kadm"
 )
 
 // clusterCommand is `basket cluster`.
@@ -51,52 +54,46 @@ func clusterInfoCommand(c *conn) *cobra.Command {
   basket cluster info --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := out.check(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			adm, err := c.admin(ctx)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			md, err := adm.Metadata(ctx)
-			if err != nil {
-				return err
-			}
-			info := clusterInfo{ClusterID: md.Cluster, Controller: md.Controller, Brokers: []clusterBroker{}, Topics: []clusterTopic{}}
-			for _, b := range md.Brokers {
-				info.Brokers = append(info.Brokers, clusterBroker{b.NodeID, b.Host, b.Port, b.Rack})
-			}
-			for _, t := range md.Topics.Sorted() {
-				info.Topics = append(info.Topics, clusterTopic{t.Topic, len(t.Partitions), t.Partitions.NumReplicas(), t.IsInternal})
-			}
-			w := cmd.OutOrStdout()
-			if out.json() {
-				return writeJSON(w, info)
-			}
-			t := newTable(w)
-			t.row("CLUSTER-ID", dash(info.ClusterID))
-			t.row("CONTROLLER", info.Controller)
-			t.flush()
-			fmt.Fprintln(w)
-			t = newTable(w, "BROKER", "HOST", "PORT", "RACK")
-			for _, b := range info.Brokers {
-				rack := "-"
-				if b.Rack != nil {
-					rack = *b.Rack
+			return c.adminRun(cmd, &out, func(ctx context.Context, adm *kadm.Client) error {
+				md, err := adm.Metadata(ctx)
+				if err != nil {
+					return err
 				}
-				t.row(b.NodeID, b.Host, b.Port, rack)
-			}
-			t.flush()
-			fmt.Fprintln(w)
-			t = newTable(w, "TOPIC", "PARTITIONS", "REPLICAS", "INTERNAL")
-			for _, tp := range info.Topics {
-				t.row(tp.Topic, tp.Partitions, tp.Replicas, tp.Internal)
-			}
-			return t.flush()
+				info := clusterInfo{ClusterID: md.Cluster, Controller: md.Controller, Brokers: []clusterBroker{}, Topics: []clusterTopic{}}
+				for _, b := range md.Brokers {
+					info.Brokers = append(info.Brokers, clusterBroker{b.NodeID, b.Host, b.Port, b.Rack})
+				}
+				for _, t := range md.Topics.Sorted() {
+					info.Topics = append(info.Topics, clusterTopic{t.Topic, len(t.Partitions), t.Partitions.NumReplicas(), t.IsInternal})
+				}
+				w := cmd.OutOrStdout()
+				return out.print(w, info, func() error { return printClusterInfo(w, info) })
+			})
 		},
 	}
 	addOutputFlag(cmd, &out)
 	return cmd
+}
+
+func printClusterInfo(w io.Writer, info clusterInfo) error {
+	t := newTable(w)
+	t.row("CLUSTER-ID", dash(info.ClusterID))
+	t.row("CONTROLLER", info.Controller)
+	t.flush()
+	fmt.Fprintln(w)
+	t = newTable(w, "BROKER", "HOST", "PORT", "RACK")
+	for _, b := range info.Brokers {
+		rack := "-"
+		if b.Rack != nil {
+			rack = *b.Rack
+		}
+		t.row(b.NodeID, b.Host, b.Port, rack)
+	}
+	t.flush()
+	fmt.Fprintln(w)
+	t = newTable(w, "TOPIC", "PARTITIONS", "REPLICAS", "INTERNAL")
+	for _, tp := range info.Topics {
+		t.row(tp.Topic, tp.Partitions, tp.Replicas, tp.Internal)
+	}
+	return t.flush()
 }

@@ -130,28 +130,21 @@ DEFAULT_CONFIG. --non-default hides the defaults.`,
 			if err := e.check(); err != nil {
 				return err
 			}
-			if err := out.check(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			adm, err := c.admin(ctx)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			cs, err := describeEntityConfigs(ctx, adm, e)
-			if err != nil {
-				return err
-			}
-			rows := configRows(cs, nonDefault)
-			if out.json() {
-				return writeJSON(cmd.OutOrStdout(), rows)
-			}
-			t := newTable(cmd.OutOrStdout(), "CONFIG", "VALUE", "SOURCE")
-			for _, r := range rows {
-				t.row(r.Key, configValue(r), r.Source)
-			}
-			return t.flush()
+			return c.adminRun(cmd, &out, func(ctx context.Context, adm *kadm.Client) error {
+				cs, err := describeEntityConfigs(ctx, adm, e)
+				if err != nil {
+					return err
+				}
+				rows := configRows(cs, nonDefault)
+				w := cmd.OutOrStdout()
+				return out.print(w, rows, func() error {
+					t := newTable(w, "CONFIG", "VALUE", "SOURCE")
+					for _, r := range rows {
+						t.row(r.Key, configValue(r), r.Source)
+					}
+					return t.flush()
+				})
+			})
 		},
 	}
 	addEntityFlags(cmd, &e)
@@ -183,22 +176,19 @@ set this way are dynamic and persist in the cluster metadata.`,
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			adm, err := c.admin(ctx)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			if e.topic != "" {
-				err = alterTopicConfigs(ctx, adm, e.topic, ops)
-			} else {
-				err = alterBrokerConfigs(ctx, adm, e.broker, ops)
-			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "altered configs of %s\n", e.String())
-			return nil
+			return c.adminRun(cmd, nil, func(ctx context.Context, adm *kadm.Client) error {
+				var err error
+				if e.topic != "" {
+					err = alterTopicConfigs(ctx, adm, e.topic, ops)
+				} else {
+					err = alterBrokerConfigs(ctx, adm, e.broker, ops)
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "altered configs of %s\n", e.String())
+				return nil
+			})
 		},
 	}
 	addEntityFlags(cmd, &e)

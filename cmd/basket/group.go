@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -38,37 +39,30 @@ func groupListCommand(c *conn) *cobra.Command {
   basket group list --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := out.check(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			adm, err := c.admin(ctx)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			groups, err := adm.ListGroups(ctx)
-			if err != nil {
-				return err
-			}
-			type listed struct {
-				Group        string `json:"group"`
-				State        string `json:"state"`
-				ProtocolType string `json:"protocol_type"`
-				Coordinator  int32  `json:"coordinator"`
-			}
-			rows := []listed{}
-			for _, g := range groups.Sorted() {
-				rows = append(rows, listed{g.Group, g.State, g.ProtocolType, g.Coordinator})
-			}
-			if out.json() {
-				return writeJSON(cmd.OutOrStdout(), rows)
-			}
-			t := newTable(cmd.OutOrStdout(), "GROUP", "STATE", "PROTOCOL-TYPE", "COORDINATOR")
-			for _, r := range rows {
-				t.row(r.Group, dash(r.State), dash(r.ProtocolType), r.Coordinator)
-			}
-			return t.flush()
+			return c.adminRun(cmd, &out, func(ctx context.Context, adm *kadm.Client) error {
+				groups, err := adm.ListGroups(ctx)
+				if err != nil {
+					return err
+				}
+				type listed struct {
+					Group        string `json:"group"`
+					State        string `json:"state"`
+					ProtocolType string `json:"protocol_type"`
+					Coordinator  int32  `json:"coordinator"`
+				}
+				rows := []listed{}
+				for _, g := range groups.Sorted() {
+					rows = append(rows, listed{g.Group, g.State, g.ProtocolType, g.Coordinator})
+				}
+				w := cmd.OutOrStdout()
+				return out.print(w, rows, func() error {
+					t := newTable(w, "GROUP", "STATE", "PROTOCOL-TYPE", "COORDINATOR")
+					for _, r := range rows {
+						t.row(r.Group, dash(r.State), dash(r.ProtocolType), r.Coordinator)
+					}
+					return t.flush()
+				})
+			})
 		},
 	}
 	addOutputFlag(cmd, &out)
@@ -170,41 +164,24 @@ total lag. A partition without a committed offset shows "-".`,
   basket group describe billing --format json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, names []string) error {
-			if err := out.check(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			adm, err := c.admin(ctx)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			var groups []describedGroup
-			for _, name := range names {
-				d, err := describeGroup(ctx, adm, name)
-				if err != nil {
-					return err
+			return c.adminRun(cmd, &out, func(ctx context.Context, adm *kadm.Client) error {
+				var groups []describedGroup
+				for _, name := range names {
+					d, err := describeGroup(ctx, adm, name)
+					if err != nil {
+						return err
+					}
+					groups = append(groups, d)
 				}
-				groups = append(groups, d)
-			}
-			w := cmd.OutOrStdout()
-			if out.json() {
-				return writeJSON(w, groups)
-			}
-			for i, d := range groups {
-				if i > 0 {
-					fmt.Fprintln(w)
-				}
-				printGroup(w, d)
-			}
-			return nil
+				return printEach(cmd.OutOrStdout(), &out, groups, printGroup)
+			})
 		},
 	}
 	addOutputFlag(cmd, &out)
 	return cmd
 }
 
-func printGroup(w interface{ Write([]byte) (int, error) }, d describedGroup) {
+func printGroup(w io.Writer, d describedGroup) {
 	t := newTable(w)
 	t.row("GROUP", d.Group)
 	t.row("STATE", d.State)
@@ -265,31 +242,22 @@ func groupDeleteCommand(c *conn) *cobra.Command {
 		Example: `  basket group delete billing`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, names []string) error {
-			ctx := cmd.Context()
-			adm, err := c.admin(ctx)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			resp, err := adm.DeleteGroups(ctx, names...)
-			if err != nil {
-				return err
-			}
-			var errs []error
-			for _, name := range names {
-				r, ok := resp[name]
-				switch {
-				case !ok:
-					errs = append(errs, fmt.Errorf("group %q: no answer from the broker", name))
-				case errors.Is(r.Err, kerr.NonEmptyGroup):
-					errs = append(errs, fmt.Errorf("group %q has live members; stop them before deleting it", name))
-				case r.Err != nil:
-					errs = append(errs, groupErr(name, r.Err))
-				default:
-					fmt.Fprintf(cmd.OutOrStdout(), "deleted group %s\n", name)
+			return c.adminRun(cmd, nil, func(ctx context.Context, adm *kadm.Client) error {
+				resp, err := adm.DeleteGroups(ctx, names...)
+				if err != nil {
+					return err
 				}
-			}
-			return errors.Join(errs...)
+				return reportDeleted(cmd.OutOrStdout(), "group", names, func(name string) (bool, error) {
+					r, ok := resp[name]
+					switch {
+					case errors.Is(r.Err, kerr.NonEmptyGroup):
+						return ok, fmt.Errorf("group %q has live members; stop them before deleting it", name)
+					case r.Err != nil:
+						return ok, groupErr(name, r.Err)
+					}
+					return ok, nil
+				})
+			})
 		},
 	}
 	return cmd

@@ -151,13 +151,14 @@ func resetOffsets(cmd *cobra.Command, c *conn, f *resetFlags, group string) erro
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
-	adm, err := c.admin(ctx)
-	if err != nil {
-		return err
-	}
-	defer adm.Close()
+	return c.adminRun(cmd, nil, func(ctx context.Context, adm *kadm.Client) error {
+		return applyReset(ctx, cmd, adm, f, group, wanted, atMs)
+	})
+}
 
+// applyReset plans the new offsets of the wanted partitions, prints them
+// and, with --execute, commits them for the group.
+func applyReset(ctx context.Context, cmd *cobra.Command, adm *kadm.Client, f *resetFlags, group string, wanted map[string][]int32, atMs int64) error {
 	dg, err := adm.DescribeGroups(ctx, group)
 	if err != nil {
 		return err
@@ -191,11 +192,7 @@ func resetOffsets(cmd *cobra.Command, c *conn, f *resetFlags, group string) erro
 		return err
 	}
 	w := cmd.OutOrStdout()
-	if f.out.json() {
-		if err := writeJSON(w, plans); err != nil {
-			return err
-		}
-	} else {
+	err = f.out.print(w, plans, func() error {
 		t := newTable(w, "TOPIC", "PARTITION", "CURRENT-OFFSET", "NEW-OFFSET")
 		for _, p := range plans {
 			cur := fmt.Sprint(p.Current)
@@ -204,7 +201,11 @@ func resetOffsets(cmd *cobra.Command, c *conn, f *resetFlags, group string) erro
 			}
 			t.row(p.Topic, p.Partition, cur, p.New)
 		}
-		t.flush()
+		t.flush() // a failed write does not stop --execute
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if !f.execute {
 		fmt.Fprintln(cmd.ErrOrStderr(), "basket: dry run; add --execute to commit these offsets")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -29,12 +30,57 @@ func (o *output) check() error {
 
 func (o *output) json() bool { return o.format == "json" }
 
+// print writes v as indented JSON with --format json; otherwise table
+// writes it for people.
+func (o *output) print(w io.Writer, v any, table func() error) error {
+	if o.json() {
+		return writeJSON(w, v)
+	}
+	return table()
+}
+
+// printEach writes items as one JSON array with --format json; otherwise
+// it writes each with printOne, a blank line between them. It is the
+// output of the describe commands.
+func printEach[T any](w io.Writer, o *output, items []T, printOne func(io.Writer, T)) error {
+	if o.json() {
+		return writeJSON(w, items)
+	}
+	for i, it := range items {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		printOne(w, it)
+	}
+	return nil
+}
+
 // writeJSON writes v as indented JSON followed by a newline.
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// reportDeleted is the output of the delete commands: "deleted KIND NAME"
+// for every name whose deletion succeeded, and the failures joined, in the
+// order of names. result tells whether the broker's response has name
+// and, if so, the error of its deletion (nil when it was deleted).
+func reportDeleted(w io.Writer, kind string, names []string, result func(name string) (answered bool, err error)) error {
+	var errs []error
+	for _, name := range names {
+		answered, err := result(name)
+		switch {
+		case !answered:
+			errs = append(errs, fmt.Errorf("%s %q: no answer from the broker", kind, name))
+		case err != nil:
+			errs = append(errs, err)
+		default:
+			fmt.Fprintf(w, "deleted %s %s\n", kind, name)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // table collects rows and writes them aligned, two spaces between columns.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"strconv"
@@ -65,56 +66,52 @@ default.replication.factor apply. -c sets a topic config (repeatable).`,
 			for k, v := range kv {
 				cfg[k] = &v
 			}
-			ctx := cmd.Context()
-			adm, err := c.admin(ctx)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			resp, err := adm.CreateTopics(ctx, partitions, rf, cfg, names...)
-			if err != nil {
-				return err
-			}
-			type created struct {
-				Topic      string `json:"topic"`
-				ID         string `json:"id,omitempty"`
-				Partitions int32  `json:"partitions"`
-				Replicas   int16  `json:"replication_factor"`
-				Error      string `json:"error,omitempty"`
-			}
-			var rows []created
-			var firstErr error
-			for _, name := range names {
-				r := resp[name]
-				row := created{Topic: name, Partitions: r.NumPartitions, Replicas: r.ReplicationFactor}
-				if r.Err != nil {
-					e := topicErr(name, r.Err, r.ErrMessage)
-					row.Error = e.Error()
-					if firstErr == nil {
-						firstErr = e
-					}
-				} else {
-					row.ID = kafkaID(r.ID)
-				}
-				rows = append(rows, row)
-			}
-			w := cmd.OutOrStdout()
-			if out.json() {
-				if err := writeJSON(w, rows); err != nil {
+			return c.adminRun(cmd, nil, func(ctx context.Context, adm *kadm.Client) error {
+				resp, err := adm.CreateTopics(ctx, partitions, rf, cfg, names...)
+				if err != nil {
 					return err
 				}
-			} else {
-				t := newTable(w, "TOPIC", "PARTITIONS", "REPLICAS", "STATUS")
-				for _, r := range rows {
-					if r.Error != "" {
-						t.row(r.Topic, "-", "-", r.Error)
-					} else {
-						t.row(r.Topic, r.Partitions, r.Replicas, "created")
-					}
+				type created struct {
+					Topic      string `json:"topic"`
+					ID         string `json:"id,omitempty"`
+					Partitions int32  `json:"partitions"`
+					Replicas   int16  `json:"replication_factor"`
+					Error      string `json:"error,omitempty"`
 				}
-				t.flush()
-			}
-			return firstErr
+				var rows []created
+				var firstErr error
+				for _, name := range names {
+					r := resp[name]
+					row := created{Topic: name, Partitions: r.NumPartitions, Replicas: r.ReplicationFactor}
+					if r.Err != nil {
+						e := topicErr(name, r.Err, r.ErrMessage)
+						row.Error = e.Error()
+						if firstErr == nil {
+							firstErr = e
+						}
+					} else {
+						row.ID = kafkaID(r.ID)
+					}
+					rows = append(rows, row)
+				}
+				w := cmd.OutOrStdout()
+				err = out.print(w, rows, func() error {
+					t := newTable(w, "TOPIC", "PARTITIONS", "REPLICAS", "STATUS")
+					for _, r := range rows {
+						if r.Error != "" {
+							t.row(r.Topic, "-", "-", r.Error)
+						} else {
+							t.row(r.Topic, r.Partitions, r.Replicas, "created")
+						}
+					}
+					t.flush() // a failed write leaves the outcome to firstErr
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				return firstErr
+			})
 		},
 	}
 	cmd.Flags().Int32VarP(&partitions, "partitions", "p", -1, "number of partitions (-1: the broker's num.partitions)")
@@ -137,47 +134,37 @@ func topicListCommand(c *conn) *cobra.Command {
   basket topic list --internal --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := out.check(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			adm, err := c.admin(ctx)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			var td kadm.TopicDetails
-			if internal {
-				td, err = adm.ListTopicsWithInternal(ctx)
-			} else {
-				td, err = adm.ListTopics(ctx)
-			}
-			if err != nil {
-				return err
-			}
-			type listed struct {
-				Topic      string `json:"topic"`
-				ID         string `json:"id"`
-				Partitions int    `json:"partitions"`
-				Replicas   int    `json:"replication_factor"`
-				Internal   bool   `json:"internal"`
-			}
-			var rows []listed
-			for _, d := range td.Sorted() {
-				rows = append(rows, listed{d.Topic, kafkaID(d.ID), len(d.Partitions), d.Partitions.NumReplicas(), d.IsInternal})
-			}
-			w := cmd.OutOrStdout()
-			if out.json() {
-				if rows == nil {
-					rows = []listed{}
+			return c.adminRun(cmd, &out, func(ctx context.Context, adm *kadm.Client) error {
+				var td kadm.TopicDetails
+				var err error
+				if internal {
+					td, err = adm.ListTopicsWithInternal(ctx)
+				} else {
+					td, err = adm.ListTopics(ctx)
 				}
-				return writeJSON(w, rows)
-			}
-			t := newTable(w, "TOPIC", "PARTITIONS", "REPLICAS")
-			for _, r := range rows {
-				t.row(r.Topic, r.Partitions, r.Replicas)
-			}
-			return t.flush()
+				if err != nil {
+					return err
+				}
+				type listed struct {
+					Topic      string `json:"topic"`
+					ID         string `json:"id"`
+					Partitions int    `json:"partitions"`
+					Replicas   int    `json:"replication_factor"`
+					Internal   bool   `json:"internal"`
+				}
+				rows := []listed{}
+				for _, d := range td.Sorted() {
+					rows = append(rows, listed{d.Topic, kafkaID(d.ID), len(d.Partitions), d.Partitions.NumReplicas(), d.IsInternal})
+				}
+				w := cmd.OutOrStdout()
+				return out.print(w, rows, func() error {
+					t := newTable(w, "TOPIC", "PARTITIONS", "REPLICAS")
+					for _, r := range rows {
+						t.row(r.Topic, r.Partitions, r.Replicas)
+					}
+					return t.flush()
+				})
+			})
 		},
 	}
 	cmd.Flags().BoolVarP(&internal, "internal", "i", false, "include internal topics such as __consumer_offsets")
@@ -343,72 +330,59 @@ topic or its broker rather than left at their defaults.`,
   basket topic describe orders payments --format json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, names []string) error {
-			if err := out.check(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			adm, err := c.admin(ctx)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			cl, err := c.client(ctx)
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			topics, err := describeTopics(ctx, cl, adm, names)
-			if err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			if out.json() {
-				return writeJSON(w, topics)
-			}
-			for i, dt := range topics {
-				if i > 0 {
-					fmt.Fprintln(w)
+			return c.adminRun(cmd, &out, func(ctx context.Context, adm *kadm.Client) error {
+				cl, err := c.client(ctx)
+				if err != nil {
+					return err
 				}
-				t := newTable(w)
-				t.row("TOPIC", dt.Topic)
-				t.row("ID", dt.ID)
-				t.row("INTERNAL", dt.Internal)
-				t.row("PARTITIONS", len(dt.Partitions))
-				t.row("REPLICATION-FACTOR", dt.Replicas)
-				t.flush()
-				if len(dt.Configs) > 0 {
-					fmt.Fprintln(w)
-					t = newTable(w, "CONFIG", "VALUE", "SOURCE")
-					for _, cfg := range dt.Configs {
-						t.row(cfg.Key, configValue(cfg), cfg.Source)
-					}
-					t.flush()
+				defer cl.Close()
+				topics, err := describeTopics(ctx, cl, adm, names)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintln(w)
-				compacted := slices.ContainsFunc(dt.Partitions, func(p describedPartition) bool { return p.DirtyRatio != nil })
-				cols := []string{"PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "LOG-START-OFFSET", "HIGH-WATERMARK"}
-				if compacted {
-					cols = append(cols, "DIRTY-RATIO")
-				}
-				t = newTable(w, cols...)
-				for _, p := range dt.Partitions {
-					row := []any{p.Partition, p.Leader, p.LeaderEpoch, int32List(p.Replicas), int32List(p.ISR), p.LogStartOffset, p.HighWatermark}
-					if compacted {
-						ratio := "-"
-						if p.DirtyRatio != nil {
-							ratio = strconv.FormatFloat(*p.DirtyRatio, 'f', 2, 64)
-						}
-						row = append(row, ratio)
-					}
-					t.row(row...)
-				}
-				t.flush()
-			}
-			return nil
+				return printEach(cmd.OutOrStdout(), &out, topics, printTopic)
+			})
 		},
 	}
 	addOutputFlag(cmd, &out)
 	return cmd
+}
+
+func printTopic(w io.Writer, dt describedTopic) {
+	t := newTable(w)
+	t.row("TOPIC", dt.Topic)
+	t.row("ID", dt.ID)
+	t.row("INTERNAL", dt.Internal)
+	t.row("PARTITIONS", len(dt.Partitions))
+	t.row("REPLICATION-FACTOR", dt.Replicas)
+	t.flush()
+	if len(dt.Configs) > 0 {
+		fmt.Fprintln(w)
+		t = newTable(w, "CONFIG", "VALUE", "SOURCE")
+		for _, cfg := range dt.Configs {
+			t.row(cfg.Key, configValue(cfg), cfg.Source)
+		}
+		t.flush()
+	}
+	fmt.Fprintln(w)
+	compacted := slices.ContainsFunc(dt.Partitions, func(p describedPartition) bool { return p.DirtyRatio != nil })
+	cols := []string{"PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "LOG-START-OFFSET", "HIGH-WATERMARK"}
+	if compacted {
+		cols = append(cols, "DIRTY-RATIO")
+	}
+	t = newTable(w, cols...)
+	for _, p := range dt.Partitions {
+		row := []any{p.Partition, p.Leader, p.LeaderEpoch, int32List(p.Replicas), int32List(p.ISR), p.LogStartOffset, p.HighWatermark}
+		if compacted {
+			ratio := "-"
+			if p.DirtyRatio != nil {
+				ratio = strconv.FormatFloat(*p.DirtyRatio, 'f', 2, 64)
+			}
+			row = append(row, ratio)
+		}
+		t.row(row...)
+	}
+	t.flush()
 }
 
 func configValue(c describedConfig) string {

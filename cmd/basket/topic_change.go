@@ -19,29 +19,16 @@ func topicDeleteCommand(c *conn) *cobra.Command {
   basket topic delete old-1 old-2`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, names []string) error {
-			ctx := cmd.Context()
-			adm, err := c.admin(ctx)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			resp, err := adm.DeleteTopics(ctx, names...)
-			if err != nil {
-				return err
-			}
-			var errs []error
-			for _, name := range names {
-				r, ok := resp[name]
-				switch {
-				case !ok:
-					errs = append(errs, fmt.Errorf("topic %q: no answer from the broker", name))
-				case r.Err != nil:
-					errs = append(errs, topicErr(name, r.Err, r.ErrMessage))
-				default:
-					fmt.Fprintf(cmd.OutOrStdout(), "deleted topic %s\n", name)
+			return c.adminRun(cmd, nil, func(ctx context.Context, adm *kadm.Client) error {
+				resp, err := adm.DeleteTopics(ctx, names...)
+				if err != nil {
+					return err
 				}
-			}
-			return errors.Join(errs...)
+				return reportDeleted(cmd.OutOrStdout(), "topic", names, func(name string) (bool, error) {
+					r, ok := resp[name]
+					return ok, topicErr(name, r.Err, r.ErrMessage)
+				})
+			})
 		},
 	}
 	return cmd
@@ -58,28 +45,24 @@ func topicAddPartitionsCommand(c *conn) *cobra.Command {
 			if to <= 0 {
 				return fmt.Errorf("--to must be a positive partition count, got %d", to)
 			}
-			ctx := cmd.Context()
-			adm, err := c.admin(ctx)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			if _, err := requireTopics(ctx, adm, args[0]); err != nil {
-				return err
-			}
-			resp, err := adm.UpdatePartitions(ctx, to, args[0])
-			if err != nil {
-				return err
-			}
-			r, err := resp.On(args[0], nil)
-			if err != nil {
-				return err
-			}
-			if r.Err != nil {
-				return topicErr(args[0], r.Err, r.ErrMessage)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "topic %s now has %d partitions\n", args[0], to)
-			return nil
+			return c.adminRun(cmd, nil, func(ctx context.Context, adm *kadm.Client) error {
+				if _, err := requireTopics(ctx, adm, args[0]); err != nil {
+					return err
+				}
+				resp, err := adm.UpdatePartitions(ctx, to, args[0])
+				if err != nil {
+					return err
+				}
+				r, err := resp.On(args[0], nil)
+				if err != nil {
+					return err
+				}
+				if r.Err != nil {
+					return topicErr(args[0], r.Err, r.ErrMessage)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "topic %s now has %d partitions\n", args[0], to)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().IntVar(&to, "to", 0, "the partition count to grow to")
@@ -147,17 +130,13 @@ func topicAlterConfigCommand(c *conn) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			adm, err := c.admin(ctx)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			if err := alterTopicConfigs(ctx, adm, args[0], ops); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "altered configs of topic %s\n", args[0])
-			return nil
+			return c.adminRun(cmd, nil, func(ctx context.Context, adm *kadm.Client) error {
+				if err := alterTopicConfigs(ctx, adm, args[0], ops); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "altered configs of topic %s\n", args[0])
+				return nil
+			})
 		},
 	}
 	addAlterFlags(cmd, &f)
