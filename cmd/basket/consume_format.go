@@ -37,18 +37,11 @@ func parseOutputFormat(f string) (recordFormatter, error) {
 		switch {
 		case c == '\\' && i+1 < len(f):
 			i++
-			switch f[i] {
-			case 'n':
-				lit.WriteByte('\n')
-			case 'r':
-				lit.WriteByte('\r')
-			case 't':
-				lit.WriteByte('\t')
-			case '\\':
-				lit.WriteByte('\\')
-			default:
-				return nil, fmt.Errorf("format: unknown escape \\%c", f[i])
+			b, err := unescape(f[i])
+			if err != nil {
+				return nil, err
 			}
+			lit.WriteByte(b)
 		case c == '%':
 			if i+1 == len(f) {
 				return nil, fmt.Errorf("format ends with a lone %%")

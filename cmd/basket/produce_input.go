@@ -113,18 +113,11 @@ func parseInputFormat(f string) ([]formatToken, error) {
 				return nil, errors.New("format ends with a lone backslash")
 			}
 			i++
-			switch f[i] {
-			case 'n':
-				lit.WriteByte('\n')
-			case 'r':
-				lit.WriteByte('\r')
-			case 't':
-				lit.WriteByte('\t')
-			case '\\':
-				lit.WriteByte('\\')
-			default:
-				return nil, fmt.Errorf("format: unknown escape \\%c", f[i])
+			b, err := unescape(f[i])
+			if err != nil {
+				return nil, err
 			}
+			lit.WriteByte(b)
 		case '%':
 			if i+1 == len(f) {
 				return nil, errors.New("format ends with a lone %")
