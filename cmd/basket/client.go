@@ -189,6 +189,30 @@ func requireTopics(ctx context.Context, adm *kadm.Client, topics ...string) (kad
 	return md.Topics, nil
 }
 
+// topicOffsets are topics' metadata and their partitions' log start and
+// log end offsets.
+type topicOffsets struct {
+	details      kadm.TopicDetails
+	starts, ends kadm.ListedOffsets
+}
+
+// listTopicOffsets checks that every topic exists, as requireTopics, and
+// lists the log start and end offsets of their partitions.
+func listTopicOffsets(ctx context.Context, adm *kadm.Client, topics ...string) (topicOffsets, error) {
+	var o topicOffsets
+	var err error
+	if o.details, err = requireTopics(ctx, adm, topics...); err != nil {
+		return o, err
+	}
+	if o.starts, err = adm.ListStartOffsets(ctx, topics...); err != nil {
+		return o, err
+	}
+	if o.ends, err = adm.ListEndOffsets(ctx, topics...); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
 // checkTopicExists fails with `topic "x" does not exist` unless the
 // cluster has the topic.
 func checkTopicExists(ctx context.Context, cl *kgo.Client, topic string) error {

@@ -233,15 +233,7 @@ func planReset(ctx context.Context, adm *kadm.Client, f *resetFlags, wanted map[
 		topics = append(topics, t)
 	}
 	sort.Strings(topics)
-	td, err := requireTopics(ctx, adm, topics...)
-	if err != nil {
-		return nil, err
-	}
-	starts, err := adm.ListStartOffsets(ctx, topics...)
-	if err != nil {
-		return nil, err
-	}
-	ends, err := adm.ListEndOffsets(ctx, topics...)
+	offs, err := listTopicOffsets(ctx, adm, topics...)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +246,7 @@ func planReset(ctx context.Context, adm *kadm.Client, f *resetFlags, wanted map[
 	var plans []resetPlan
 	for _, t := range topics {
 		ps := wanted[t]
-		all := td[t].Partitions.Numbers()
+		all := offs.details[t].Partitions.Numbers()
 		if ps == nil {
 			ps = all
 		}
@@ -263,8 +255,8 @@ func planReset(ctx context.Context, adm *kadm.Client, f *resetFlags, wanted map[
 			if int(p) >= len(all) {
 				return nil, fmt.Errorf("topic %q has no partition %d (it has %d)", t, p, len(all))
 			}
-			s, _ := starts.Lookup(t, p)
-			e, _ := ends.Lookup(t, p)
+			s, _ := offs.starts.Lookup(t, p)
+			e, _ := offs.ends.Lookup(t, p)
 			if s.Err != nil || e.Err != nil {
 				return nil, topicErr(t, errors.Join(s.Err, e.Err), "")
 			}

@@ -218,34 +218,26 @@ func configRows(cs []kadm.Config, nonDefault bool) []describedConfig {
 }
 
 func describeTopics(ctx context.Context, cl *kgo.Client, adm *kadm.Client, names []string) ([]describedTopic, error) {
-	td, err := requireTopics(ctx, adm, names...)
+	offs, err := listTopicOffsets(ctx, adm, names...)
 	if err != nil {
 		return nil, err
 	}
 	ratios := dirtyRatios(ctx, cl, names)
-	starts, err := adm.ListStartOffsets(ctx, names...)
-	if err != nil {
-		return nil, err
-	}
-	ends, err := adm.ListEndOffsets(ctx, names...)
-	if err != nil {
-		return nil, err
-	}
 	rcs, err := adm.DescribeTopicConfigs(ctx, names...)
 	if err != nil {
 		return nil, err
 	}
 	var out []describedTopic
 	for _, name := range names {
-		d := td[name]
+		d := offs.details[name]
 		dt := describedTopic{Topic: name, ID: kafkaID(d.ID), Internal: d.IsInternal, Replicas: d.Partitions.NumReplicas(), Partitions: []describedPartition{}}
 		for _, p := range d.Partitions.Sorted() {
 			dp := describedPartition{Partition: p.Partition, Leader: p.Leader, LeaderEpoch: p.LeaderEpoch,
 				Replicas: nonNil(p.Replicas), ISR: nonNil(p.ISR), LogStartOffset: -1, HighWatermark: -1}
-			if s, ok := starts.Lookup(name, p.Partition); ok && s.Err == nil {
+			if s, ok := offs.starts.Lookup(name, p.Partition); ok && s.Err == nil {
 				dp.LogStartOffset = s.Offset
 			}
-			if e, ok := ends.Lookup(name, p.Partition); ok && e.Err == nil {
+			if e, ok := offs.ends.Lookup(name, p.Partition); ok && e.Err == nil {
 				dp.HighWatermark = e.Offset
 			}
 			if r, ok := ratios[name][p.Partition]; ok {
