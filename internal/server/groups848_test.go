@@ -5,7 +5,6 @@ package server
 // what only the new protocol has.
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -62,48 +61,11 @@ func stable848(t *testing.T, adm *kadm.Client, groupID string, n, want int) bool
 }
 
 func TestGroups848_ThreeMembersSplitSixPartitionsWithoutOverlap(t *testing.T) {
-	b := startBroker(t, config848(t, t.TempDir()))
-	prod := manualProducer(t, b)
-	adm := kadm.NewClient(prod)
-	createTopic(t, adm, "split", 6)
-
-	var ms []*member
-	for range 3 {
-		ms = append(ms, startMember(t, b, opts848("g3", "split")...))
-	}
-	waitUntil(t, 20*time.Second, "three KIP-848 members sharing six partitions", func() bool { return stable848(t, adm, "g3", 3, 6) })
-
-	const perPartition = 50
-	produceTo(t, prod, "split", 6, perPartition)
-	waitUntil(t, 20*time.Second, "every record consumed", func() bool {
-		n := 0
-		for _, m := range ms {
-			n += m.count()
-		}
-		return n >= 6*perPartition
-	})
-	owner := map[tp]int{}
-	total := 0
+	adm, ms := testThreeMembersSplitSixPartitions(t, kip848Protocol)
 	for i, m := range ms {
-		got := m.records()
-		if len(got) != 2 {
-			t.Errorf("member %d got records of %d partitions, want 2", i, len(got))
+		if n := len(m.records()); n != 2 {
+			t.Errorf("member %d got records of %d partitions, want 2", i, n)
 		}
-		for k, offs := range got {
-			if o, dup := owner[k]; dup {
-				t.Errorf("partition %v reached members %d and %d", k, o, i)
-			}
-			owner[k] = i
-			total += len(offs)
-			for j, off := range offs {
-				if off != int64(j) {
-					t.Fatalf("member %d, %v: record %d has offset %d", i, k, j, off)
-				}
-			}
-		}
-	}
-	if total != 6*perPartition {
-		t.Errorf("%d records consumed, want %d exactly once each", total, 6*perPartition)
 	}
 	if !stable848(t, adm, "g3", 3, 6) {
 		t.Error("the group did not stay Stable")
@@ -111,83 +73,17 @@ func TestGroups848_ThreeMembersSplitSixPartitionsWithoutOverlap(t *testing.T) {
 }
 
 func TestGroups848_CommittedOffsetsSurviveRestart(t *testing.T) {
-	dir := t.TempDir()
-	cfg := config848(t, dir)
-	cfg.OffsetsTopicPartitions = 0 // Kafka's 50 shards, replayed at restart
-	b, err := Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prod := manualProducer(t, b)
-	adm := kadm.NewClient(prod)
-	createTopic(t, adm, "resume", 3)
-	produceTo(t, prod, "resume", 3, 10)
-
-	c := startMember(t, b, append(opts848("resumer", "resume"), kgo.DisableAutoCommit())...)
-	waitUntil(t, 20*time.Second, "the first 30 records", func() bool { return c.count() == 30 })
-	if err := c.cl.CommitUncommittedOffsets(ctxT(t)); err != nil {
-		t.Fatalf("commit: %v", err)
-	}
-	c.stop()
-	produceTo(t, prod, "resume", 3, 5) // offsets 10..14 of each partition
-	prod.Close()
-	if err := b.Close(); err != nil {
-		t.Fatalf("close: %v", err)
-	}
-
-	b = startBroker(t, cfg)
-	adm = kadm.NewClient(newClient(t, b))
-	var fetched kadm.OffsetResponses
-	waitUntil(t, 20*time.Second, "committed offsets after the restart", func() bool {
-		fetched, err = adm.FetchOffsets(ctxT(t), "resumer")
-		return err == nil && fetched.Error() == nil
+	testCommittedOffsetsSurviveRestart(t, kip848Protocol, nil, func(adm *kadm.Client) {
+		// The group itself came back from its records: Empty, its epoch kept.
+		dgs, err := adm.DescribeConsumerGroups(ctxT(t), "resumer")
+		if err != nil || dgs["resumer"].Err != nil || dgs["resumer"].State != "Empty" || dgs["resumer"].Epoch < 2 {
+			t.Fatalf("group after the restart: %+v %v", dgs["resumer"], err)
+		}
 	})
-	for p := range int32(3) {
-		if o, ok := fetched.Lookup("resume", p); !ok || o.At != 10 {
-			t.Errorf("partition %d: committed %+v, want 10", p, o)
-		}
-	}
-	// The group itself came back from its records: Empty, its epoch kept.
-	dgs, err := adm.DescribeConsumerGroups(ctxT(t), "resumer")
-	if err != nil || dgs["resumer"].Err != nil || dgs["resumer"].State != "Empty" || dgs["resumer"].Epoch < 2 {
-		t.Fatalf("group after the restart: %+v %v", dgs["resumer"], err)
-	}
-
-	c = startMember(t, b, opts848("resumer", "resume")...)
-	waitUntil(t, 20*time.Second, "the 15 new records", func() bool { return c.count() >= 15 })
-	for k, offs := range c.records() {
-		if len(offs) != 5 || offs[0] != 10 || offs[4] != 14 {
-			t.Errorf("%v: consumed offsets %v after the restart, want exactly 10..14", k, offs)
-		}
-	}
 }
 
 func TestGroups848_LagIsZeroAfterFullConsume(t *testing.T) {
-	b := startBroker(t, config848(t, t.TempDir()))
-	prod := manualProducer(t, b)
-	adm := kadm.NewClient(prod)
-	createTopic(t, adm, "lagging", 4)
-	produceTo(t, prod, "lagging", 4, 25)
-
-	c := startMember(t, b, append(opts848("lag", "lagging"), kgo.DisableAutoCommit())...)
-	waitUntil(t, 20*time.Second, "100 records", func() bool { return c.count() == 100 })
-	if err := c.cl.CommitUncommittedOffsets(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
-	lags, err := adm.Lag(ctxT(t), "lag")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gl := lags["lag"]
-	if gl.Error() != nil {
-		t.Fatalf("lag: %v", gl.Error())
-	}
-	if total := gl.Lag.Total(); total != 0 {
-		t.Errorf("total lag %d after consuming everything, want 0", total)
-	}
-	if n := len(gl.Lag["lagging"]); n != 4 {
-		t.Errorf("lag lists %d partitions, want 4", n)
-	}
+	testLagIsZeroAfterFullConsume(t, kip848Protocol)
 }
 
 // KIP-848 incremental assignment: members join and leave while records
@@ -201,62 +97,11 @@ func TestGroups848_MembersJoinAndLeaveUnderLoad(t *testing.T) {
 		{"range", kgo.RangeBalancer()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := startBroker(t, config848(t, t.TempDir()))
-			prod := manualProducer(t, b)
-			adm := kadm.NewClient(prod)
-			createTopic(t, adm, "churn", 6)
-
-			ctx, stopLoad := context.WithCancel(context.Background())
-			produced := make(chan int, 1)
-			go func() {
-				n := 0
-				for ctx.Err() == nil {
-					recs := make([]*kgo.Record, 6)
-					for p := range recs {
-						recs[p] = &kgo.Record{Topic: "churn", Partition: int32(p), Value: value(n)}
-					}
-					if prod.ProduceSync(ctx, recs...).FirstErr() == nil {
-						n++
-					}
-					time.Sleep(2 * time.Millisecond)
+			testMembersJoinAndLeaveUnderLoad(t, kip848Protocol, tc.balancer, func(adm *kadm.Client) {
+				dgs, err := adm.DescribeConsumerGroups(ctxT(t), "churners")
+				if err != nil || dgs["churners"].AssignorName != tc.name {
+					t.Fatalf("assignor %q (%v), want %s", dgs["churners"].AssignorName, err, tc.name)
 				}
-				produced <- n
-			}()
-
-			opts := append(opts848("churners", "churn"), kgo.Balancers(tc.balancer))
-			a := startMember(t, b, opts...)
-			waitUntil(t, 20*time.Second, "one member", func() bool { return stable848(t, adm, "churners", 1, 6) })
-			bm := startMember(t, b, opts...)
-			waitUntil(t, 20*time.Second, "two members", func() bool { return stable848(t, adm, "churners", 2, 6) })
-			cm := startMember(t, b, opts...)
-			waitUntil(t, 20*time.Second, "three members", func() bool { return stable848(t, adm, "churners", 3, 6) })
-			dgs, err := adm.DescribeConsumerGroups(ctxT(t), "churners")
-			if err != nil || dgs["churners"].AssignorName != tc.name {
-				t.Fatalf("assignor %q (%v), want %s", dgs["churners"].AssignorName, err, tc.name)
-			}
-			a.stop()
-			waitUntil(t, 20*time.Second, "two members after a leave", func() bool { return stable848(t, adm, "churners", 2, 6) })
-			stopLoad()
-			n := <-produced
-
-			waitUntil(t, 20*time.Second, "every record consumed", func() bool {
-				seen := map[tp]map[int64]bool{}
-				for _, m := range []*member{a, bm, cm} {
-					for k, offs := range m.records() {
-						if seen[k] == nil {
-							seen[k] = map[int64]bool{}
-						}
-						for _, o := range offs {
-							seen[k][o] = true
-						}
-					}
-				}
-				for p := range int32(6) {
-					if len(seen[tp{"churn", p}]) < n {
-						return false
-					}
-				}
-				return true
 			})
 		})
 	}
@@ -429,16 +274,7 @@ func TestGroups848_AdminListDescribeDelete(t *testing.T) {
 }
 
 func TestGroups848_FiftyMembersStabilise(t *testing.T) {
-	if testing.Short() {
-		t.Skip("50 clients")
-	}
-	b := startBroker(t, config848(t, t.TempDir()))
-	adm := kadm.NewClient(newClient(t, b))
-	createTopic(t, adm, "fifty", 50)
-	for range 50 {
-		startMember(t, b, opts848("fifty", "fifty")...)
-	}
-	waitUntil(t, 40*time.Second, "50 KIP-848 members, one partition each", func() bool { return stable848(t, adm, "fifty", 50, 50) })
+	adm := startFiftyMembers(t, kip848Protocol)
 	dgs, err := adm.DescribeConsumerGroups(ctxT(t), "fifty")
 	if err != nil {
 		t.Fatal(err)

@@ -166,135 +166,30 @@ func manualProducer(t *testing.T, b *Broker) *kgo.Client {
 }
 
 func TestGroups_ThreeMembersSplitSixPartitionsWithoutOverlap(t *testing.T) {
-	b := startBroker(t, groupConfig(t, t.TempDir()))
-	prod := manualProducer(t, b)
-	adm := kadm.NewClient(prod)
-	createTopic(t, adm, "split", 6)
-
-	var ms []*member
-	for range 3 {
-		ms = append(ms, startMember(t, b, consumerOpts("g3", "split")...))
-	}
-	waitUntil(t, 20*time.Second, "three members sharing six partitions", func() bool { return stableWith(t, adm, "g3", 3, 6) })
-
-	const perPartition = 50
-	produceTo(t, prod, "split", 6, perPartition)
-	waitUntil(t, 20*time.Second, "every record consumed", func() bool {
-		n := 0
-		for _, m := range ms {
-			n += m.count()
-		}
-		return n >= 6*perPartition
-	})
-	owner := map[tp]int{}
-	total := 0
-	for i, m := range ms {
-		got := m.records()
-		if len(got) == 0 {
-			t.Errorf("member %d got nothing", i)
-		}
-		for k, offs := range got {
-			if o, dup := owner[k]; dup {
-				t.Errorf("partition %v reached members %d and %d", k, o, i)
-			}
-			owner[k] = i
-			total += len(offs)
-			for j, off := range offs {
-				if off != int64(j) {
-					t.Fatalf("member %d, %v: record %d has offset %d", i, k, j, off)
-				}
-			}
-		}
-	}
-	if total != 6*perPartition {
-		t.Errorf("%d records consumed, want %d exactly once each", total, 6*perPartition)
-	}
+	testThreeMembersSplitSixPartitions(t, classicProtocol)
 }
 
 func TestGroups_CommittedOffsetsSurviveRestart(t *testing.T) {
-	dir := t.TempDir()
-	cfg := groupConfig(t, dir)
-	cfg.OffsetsTopicPartitions = 0 // Kafka's 50 shards, replayed at restart
-	b, err := Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prod := manualProducer(t, b)
-	adm := kadm.NewClient(prod)
-	createTopic(t, adm, "resume", 3)
-	produceTo(t, prod, "resume", 3, 10)
-
-	c := startMember(t, b, append(consumerOpts("resumer", "resume"), kgo.DisableAutoCommit())...)
-	waitUntil(t, 20*time.Second, "the first 30 records", func() bool { return c.count() == 30 })
-	if err := c.cl.CommitUncommittedOffsets(ctxT(t)); err != nil {
-		t.Fatalf("commit: %v", err)
-	}
-	// An assign-mode style commit, with metadata, from outside any group
-	// generation.
-	os := kadm.Offsets{}
-	os.Add(kadm.Offset{Topic: "resume", Partition: 1, At: 4, LeaderEpoch: -1, Metadata: "checkpoint-4"})
-	if resp, err := adm.CommitOffsets(ctxT(t), "standalone", os); err != nil || resp.Error() != nil {
-		t.Fatalf("standalone commit: %v %v", err, resp.Error())
-	}
-	c.stop()
-	produceTo(t, prod, "resume", 3, 5) // offsets 10..14 of each partition
-	prod.Close()
-	if err := b.Close(); err != nil {
-		t.Fatalf("close: %v", err)
-	}
-
-	b = startBroker(t, cfg)
-	adm = kadm.NewClient(newClient(t, b))
-	var fetched kadm.OffsetResponses
-	waitUntil(t, 20*time.Second, "committed offsets after the restart", func() bool {
-		fetched, err = adm.FetchOffsets(ctxT(t), "resumer")
-		return err == nil && fetched.Error() == nil
-	})
-	for p := range int32(3) {
-		if o, ok := fetched.Lookup("resume", p); !ok || o.At != 10 {
-			t.Errorf("partition %d: committed %+v, want 10", p, o)
+	beforeRestart := func(adm *kadm.Client) {
+		// An assign-mode style commit, with metadata, from outside any
+		// group generation.
+		os := kadm.Offsets{}
+		os.Add(kadm.Offset{Topic: "resume", Partition: 1, At: 4, LeaderEpoch: -1, Metadata: "checkpoint-4"})
+		if resp, err := adm.CommitOffsets(ctxT(t), "standalone", os); err != nil || resp.Error() != nil {
+			t.Fatalf("standalone commit: %v %v", err, resp.Error())
 		}
 	}
-	sa, err := adm.FetchOffsets(ctxT(t), "standalone")
-	if o, ok := sa.Lookup("resume", 1); err != nil || !ok || o.At != 4 || o.Metadata != "checkpoint-4" {
-		t.Errorf("standalone offset after restart: %+v %v, want 4 with its metadata", o, err)
-	}
-
-	c = startMember(t, b, consumerOpts("resumer", "resume")...)
-	waitUntil(t, 20*time.Second, "the 15 new records", func() bool { return c.count() >= 15 })
-	for k, offs := range c.records() {
-		if len(offs) != 5 || offs[0] != 10 || offs[4] != 14 {
-			t.Errorf("%v: consumed offsets %v after the restart, want exactly 10..14", k, offs)
+	afterRestart := func(adm *kadm.Client) {
+		sa, err := adm.FetchOffsets(ctxT(t), "standalone")
+		if o, ok := sa.Lookup("resume", 1); err != nil || !ok || o.At != 4 || o.Metadata != "checkpoint-4" {
+			t.Errorf("standalone offset after restart: %+v %v, want 4 with its metadata", o, err)
 		}
 	}
+	testCommittedOffsetsSurviveRestart(t, classicProtocol, beforeRestart, afterRestart)
 }
 
 func TestGroups_LagIsZeroAfterFullConsume(t *testing.T) {
-	b := startBroker(t, groupConfig(t, t.TempDir()))
-	prod := manualProducer(t, b)
-	adm := kadm.NewClient(prod)
-	createTopic(t, adm, "lagging", 4)
-	produceTo(t, prod, "lagging", 4, 25)
-
-	c := startMember(t, b, append(consumerOpts("lag", "lagging"), kgo.DisableAutoCommit())...)
-	waitUntil(t, 20*time.Second, "100 records", func() bool { return c.count() == 100 })
-	if err := c.cl.CommitUncommittedOffsets(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
-	lags, err := adm.Lag(ctxT(t), "lag")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gl := lags["lag"]
-	if gl.Error() != nil {
-		t.Fatalf("lag: %v", gl.Error())
-	}
-	if total := gl.Lag.Total(); total != 0 {
-		t.Errorf("total lag %d after consuming everything, want 0", total)
-	}
-	if n := len(gl.Lag["lagging"]); n != 4 {
-		t.Errorf("lag lists %d partitions, want 4", n)
-	}
+	testLagIsZeroAfterFullConsume(t, classicProtocol)
 }
 
 func TestGroups_MembersJoinAndLeaveUnderLoad(t *testing.T) {
@@ -308,61 +203,7 @@ func TestGroups_MembersJoinAndLeaveUnderLoad(t *testing.T) {
 		{"sticky", kgo.StickyBalancer()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := startBroker(t, groupConfig(t, t.TempDir()))
-			prod := manualProducer(t, b)
-			adm := kadm.NewClient(prod)
-			createTopic(t, adm, "churn", 6)
-
-			ctx, stopLoad := context.WithCancel(context.Background())
-			produced := make(chan int, 1)
-			go func() {
-				n := 0
-				for ctx.Err() == nil {
-					recs := make([]*kgo.Record, 6)
-					for p := range recs {
-						recs[p] = &kgo.Record{Topic: "churn", Partition: int32(p), Value: value(n)}
-					}
-					if prod.ProduceSync(ctx, recs...).FirstErr() == nil {
-						n++
-					}
-					time.Sleep(2 * time.Millisecond)
-				}
-				produced <- n
-			}()
-
-			opts := append(consumerOpts("churners", "churn"), kgo.Balancers(tc.balancer))
-			a := startMember(t, b, opts...)
-			waitUntil(t, 20*time.Second, "one member", func() bool { return stableWith(t, adm, "churners", 1, 6) })
-			bm := startMember(t, b, opts...)
-			waitUntil(t, 20*time.Second, "two members", func() bool { return stableWith(t, adm, "churners", 2, 6) })
-			cm := startMember(t, b, opts...)
-			waitUntil(t, 20*time.Second, "three members", func() bool { return stableWith(t, adm, "churners", 3, 6) })
-			a.stop()
-			waitUntil(t, 20*time.Second, "two members after a leave", func() bool { return stableWith(t, adm, "churners", 2, 6) })
-			stopLoad()
-			n := <-produced
-
-			// Every record reached the group at least once (a
-			// rebalance may hand some out twice, never lose them).
-			waitUntil(t, 20*time.Second, "every record consumed", func() bool {
-				seen := map[tp]map[int64]bool{}
-				for _, m := range []*member{a, bm, cm} {
-					for k, offs := range m.records() {
-						if seen[k] == nil {
-							seen[k] = map[int64]bool{}
-						}
-						for _, o := range offs {
-							seen[k][o] = true
-						}
-					}
-				}
-				for p := range int32(6) {
-					if len(seen[tp{"churn", p}]) < n {
-						return false
-					}
-				}
-				return true
-			})
+			testMembersJoinAndLeaveUnderLoad(t, classicProtocol, tc.balancer, nil)
 		})
 	}
 }
@@ -561,16 +402,7 @@ func TestGroups_FindCoordinatorBatchedAndInternalTopic(t *testing.T) {
 }
 
 func TestGroups_FiftyMembersStabilise(t *testing.T) {
-	if testing.Short() {
-		t.Skip("50 clients")
-	}
-	b := startBroker(t, groupConfig(t, t.TempDir()))
-	adm := kadm.NewClient(newClient(t, b))
-	createTopic(t, adm, "fifty", 50)
-	for range 50 {
-		startMember(t, b, consumerOpts("fifty", "fifty")...)
-	}
-	waitUntil(t, 40*time.Second, "50 members, one partition each", func() bool { return stableWith(t, adm, "fifty", 50, 50) })
+	adm := startFiftyMembers(t, classicProtocol)
 	dgs, err := adm.DescribeGroups(ctxT(t), "fifty")
 	if err != nil {
 		t.Fatal(err)
