@@ -44,6 +44,18 @@ func addConnFlags(cmd *cobra.Command, c *conn) {
 	addTLSFlags(cmd, &c.tls)
 }
 
+// withConnCommands gives the parent command cmd the connection flags and,
+// as its subcommands, what subs make; the subcommands share one conn that
+// the flags fill in.
+func withConnCommands(cmd *cobra.Command, subs ...func(*conn) *cobra.Command) *cobra.Command {
+	c := new(conn)
+	addConnFlags(cmd, c)
+	for _, sub := range subs {
+		cmd.AddCommand(sub(c))
+	}
+	return cmd
+}
+
 func splitList(s string) []string {
 	var out []string
 	for _, f := range strings.Split(s, ",") {

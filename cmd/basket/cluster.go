@@ -11,16 +11,12 @@ import (
 
 // clusterCommand is `basket cluster`.
 func clusterCommand() *cobra.Command {
-	var c conn
-	cmd := &cobra.Command{
+	return withConnCommands(&cobra.Command{
 		Use:   "cluster",
 		Short: "Show the cluster",
 		Example: `  basket cluster info
   basket cluster info --format json -b broker1:9092`,
-	}
-	addConnFlags(cmd, &c)
-	cmd.AddCommand(clusterInfoCommand(&c))
-	return cmd
+	}, clusterInfoCommand)
 }
 
 // clusterInfo is what `cluster info` prints.

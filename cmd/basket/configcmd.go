@@ -13,17 +13,13 @@ import (
 // configCommand is `basket config`, like kafka-configs.sh for brokers and
 // topics.
 func configCommand() *cobra.Command {
-	var c conn
-	cmd := &cobra.Command{
+	return withConnCommands(&cobra.Command{
 		Use:     "config",
 		Aliases: []string{"configs"},
 		Short:   "Describe and alter broker and topic configs",
 		Example: `  basket config describe --broker 1
   basket config alter --topic orders --set retention.ms=3600000`,
-	}
-	addConnFlags(cmd, &c)
-	cmd.AddCommand(configDescribeCommand(&c), configAlterCommand(&c))
-	return cmd
+	}, configDescribeCommand, configAlterCommand)
 }
 
 // entity is --broker ID or --topic NAME.

@@ -15,18 +15,14 @@ import (
 
 // groupCommand is `basket group`, like kafka-consumer-groups.sh.
 func groupCommand() *cobra.Command {
-	var c conn
-	cmd := &cobra.Command{
+	return withConnCommands(&cobra.Command{
 		Use:     "group",
 		Aliases: []string{"groups"},
 		Short:   "List, describe, reset and delete consumer groups",
 		Example: `  basket group list
   basket group describe billing
   basket group reset-offsets billing --topic orders --to-earliest --execute`,
-	}
-	addConnFlags(cmd, &c)
-	cmd.AddCommand(groupListCommand(&c), groupDescribeCommand(&c), groupResetCommand(&c), groupDeleteCommand(&c))
-	return cmd
+	}, groupListCommand, groupDescribeCommand, groupResetCommand, groupDeleteCommand)
 }
 
 func groupListCommand(c *conn) *cobra.Command {

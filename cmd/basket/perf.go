@@ -16,16 +16,12 @@ import (
 // perfCommand is `basket perf`, like kafka-producer-perf-test.sh and
 // kafka-consumer-perf-test.sh.
 func perfCommand() *cobra.Command {
-	var c conn
-	cmd := &cobra.Command{
+	return withConnCommands(&cobra.Command{
 		Use:   "perf",
 		Short: "Measure produce and consume throughput and latency",
 		Example: `  basket perf produce bench -n 1000000 -s 1024
   basket perf consume bench -n 1000000`,
-	}
-	addConnFlags(cmd, &c)
-	cmd.AddCommand(perfProduceCommand(&c), perfConsumeCommand(&c))
-	return cmd
+	}, perfProduceCommand, perfConsumeCommand)
 }
 
 // perfResult is the summary of a perf run.

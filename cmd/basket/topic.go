@@ -20,18 +20,14 @@ import (
 // topicCommand is `basket topic`: create, list, describe, delete,
 // add-partitions and alter-config, like kafka-topics.sh.
 func topicCommand() *cobra.Command {
-	var c conn
-	cmd := &cobra.Command{
+	return withConnCommands(&cobra.Command{
 		Use:   "topic",
 		Short: "Create, list, describe, delete and change topics",
 		Example: `  basket topic create orders -p 6 -c retention.ms=86400000
   basket topic list
   basket topic describe orders --format json`,
-	}
-	addConnFlags(cmd, &c)
-	cmd.AddCommand(topicCreateCommand(&c), topicListCommand(&c), topicDescribeCommand(&c),
-		topicDeleteCommand(&c), topicAddPartitionsCommand(&c), topicAlterConfigCommand(&c))
-	return cmd
+	}, topicCreateCommand, topicListCommand, topicDescribeCommand,
+		topicDeleteCommand, topicAddPartitionsCommand, topicAlterConfigCommand)
 }
 
 // kafkaID renders a topic id as Kafka prints a Uuid: URL-safe base64
