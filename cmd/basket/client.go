@@ -103,6 +103,21 @@ func (c *conn) client(ctx context.Context, opts ...kgo.Opt) (*kgo.Client, error)
 	return cl, nil
 }
 
+// topicClient is client for a command on one existing topic: it fails with
+// `topic "x" does not exist` unless the cluster has topic. The caller
+// closes the client.
+func (c *conn) topicClient(ctx context.Context, topic string, opts ...kgo.Opt) (*kgo.Client, error) {
+	cl, err := c.client(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTopicExists(ctx, cl, topic); err != nil {
+		cl.Close()
+		return nil, err
+	}
+	return cl, nil
+}
+
 // admin is client wrapped for admin requests.
 func (c *conn) admin(ctx context.Context) (*kadm.Client, error) {
 	cl, err := c.client(ctx)

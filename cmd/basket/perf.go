@@ -184,14 +184,11 @@ max, p50, p95, p99, p99.9).`,
 			}
 			opts = append(opts, kgo.DefaultProduceTopic(args[0]), kgo.ProducerLinger(linger), kgo.UnknownTopicRetries(2))
 			ctx := cmd.Context()
-			cl, err := c.client(ctx, opts...)
+			cl, err := c.topicClient(ctx, args[0], opts...)
 			if err != nil {
 				return err
 			}
 			defer cl.Close()
-			if err := checkTopicExists(ctx, cl, args[0]); err != nil {
-				return err
-			}
 			payload := make([]byte, size)
 			for i := range payload {
 				payload[i] = byte('A' + rand.IntN(26))
@@ -283,14 +280,11 @@ perf produce) writes at the same time.`,
 				opts = append(opts, kgo.ConsumerGroup(group))
 			}
 			ctx := cmd.Context()
-			cl, err := c.client(ctx, opts...)
+			cl, err := c.topicClient(ctx, args[0], opts...)
 			if err != nil {
 				return err
 			}
 			defer cl.Close()
-			if err := checkTopicExists(ctx, cl, args[0]); err != nil {
-				return err
-			}
 			var s perfStats
 			stop := perfProgress(cmd.ErrOrStderr(), &s, "read")
 			runCtx, cancel := lim.context(ctx)
