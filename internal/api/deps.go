@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -116,6 +117,12 @@ type Handlers struct {
 	// KIP-1022): 2 lets clients use Produce v12 and EndTxn v5. 0
 	// advertises no feature, so clients keep to AddPartitionsToTxn.
 	TransactionVersion int16
+	// AddPartitionsRetryBackoff and AddPartitionsRetryBackoffMax are
+	// add.partitions.to.txn.retry.backoff.ms and .max.ms: how often and
+	// how long a Produce v12 asks the coordinator again to add its
+	// partitions while the previous transaction completes (KAFKA-18654);
+	// zero means Kafka's 20 ms and 100 ms.
+	AddPartitionsRetryBackoff, AddPartitionsRetryBackoffMax time.Duration
 }
 
 // Txns runs the transaction coordinators, one shard per partition of
