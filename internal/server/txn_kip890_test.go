@@ -172,15 +172,17 @@ func TestTransactionsKIP890_TxnOffsetCommitV5(t *testing.T) {
 		t.Errorf("kgo wrote TxnOffsetCommit %v, AddOffsetsToTxn %v; want v5 and none",
 			log.versions("TxnOffsetCommit"), log.versions("AddOffsetsToTxn"))
 	}
-	offs, err := adm.FetchOffsets(ctx, "v5")
-	if err != nil {
-		t.Fatal(err)
-	}
-	total := int64(0)
-	offs.Each(func(o kadm.OffsetResponse) { total += o.At })
-	if total != 10 {
-		t.Errorf("committed offsets sum to %d, want 10", total)
-	}
+	// The offsets show once the COMMIT marker reaches __consumer_offsets,
+	// which the coordinator writes after answering EndTxn.
+	waitUntil(t, 10*time.Second, "the committed offsets to sum to 10", func() bool {
+		offs, err := adm.FetchOffsets(ctx, "v5")
+		if err != nil {
+			return false
+		}
+		total := int64(0)
+		offs.Each(func(o kadm.OffsetResponse) { total += o.At })
+		return total == 10
+	})
 }
 
 // endTxnV5 sends EndTxn v5 for tid and returns its answer.
