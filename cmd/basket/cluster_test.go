@@ -155,8 +155,20 @@ func TestTxn_ListAndDescribe(t *testing.T) {
 	if !strings.Contains(d, `"state": "Ongoing"`) || !strings.Contains(d, `"orders": [`) {
 		t.Errorf("txn describe:\n%s", d)
 	}
+	t.Logf("basket txn list:\n%s\nbasket txn describe tx-1 --format json:\n%s", l, d)
 	if err := tcl.EndTransaction(t.Context(), kgo.TryCommit); err != nil {
 		t.Fatal(err)
+	}
+	// The markers are written after EndTxn answers; then the coordinator
+	// completes the transaction, and under KIP-890 part 2 the epoch moved.
+	var text string
+	waitFor(t, 10*time.Second, "CompleteCommit", func() bool {
+		text = b.mustRun(t, "", "txn", "describe", "tx-1").stdout
+		return strings.Contains(text, "CompleteCommit")
+	})
+	t.Logf("basket txn describe tx-1 after the commit:\n%s", text)
+	if !regexp.MustCompile(`(?m)^PRODUCER-EPOCH\s+1$`).MatchString(text) {
+		t.Errorf("the commit did not bump the epoch (KIP-890 part 2):\n%s", text)
 	}
 	b.fail(t, `transactional id "nope" does not exist`, "", "txn", "describe", "nope")
 }

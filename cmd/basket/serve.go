@@ -134,6 +134,9 @@ func serverConfig(b *config.Broker, logger *slog.Logger) (server.Config, error) 
 
 		TransactionStateTopicPartitions: b.Int("transaction.state.log.num.partitions"),
 		Txn:                             txnConfig(b),
+		TransactionVersion:              int16(b.Int("basket.transaction.version")),
+		AddPartitionsRetryBackoff:       time.Duration(b.Int("add.partitions.to.txn.retry.backoff.ms")) * time.Millisecond,
+		AddPartitionsRetryBackoffMax:    time.Duration(b.Int("add.partitions.to.txn.retry.backoff.max.ms")) * time.Millisecond,
 	}
 	if len(adv) > 0 && adv[0].Port != 0 { // port 0: advertise the port actually bound
 		cfg.Advertise = adv[0].Addr()

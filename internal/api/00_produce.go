@@ -1,6 +1,6 @@
 package api
 
-// Produce (key 0), advertised 0-11, served 3-11.
+// Produce (key 0), advertised 0-12, served 3-12.
 //
 // Versions 0-2 (message format v0/v1) are advertised only because
 // librdkafka 2.0 turns compression off unless the Produce range contains v0
@@ -34,10 +34,12 @@ package api
 // (retriable, as Kafka translates it). Transactional batches of more than
 // one producer in one request are INVALID_TXN_STATE. A request with
 // transactional batches but no transactional_id is refused whole with
-// TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka's KafkaApis does. Produce v12 (KIP-890
-// part 2, the verification adds the partition) is implemented by the
-// same path with add=true but not advertised until the broker finalizes
-// transaction.version 2 (maxProduceVersion).
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka's KafkaApis does. Produce v12
+// (KIP-890 part 2) is the same path with add=true: the coordinator adds
+// the partition to the transaction itself, so a client that sees
+// transaction.version 2 finalized sends no AddPartitionsToTxn. v12 is
+// advertised whatever the feature level, as Kafka 4.x does; clients gate
+// its use on the feature.
 
 import (
 	"context"
@@ -51,9 +53,9 @@ import (
 	"github.com/basketmq/basket/internal/record"
 )
 
-// maxProduceVersion is the highest Produce version served. v12 waits for
-// the transaction coordinator's KIP-890 part 2 support.
-const maxProduceVersion = 11
+// maxProduceVersion is the highest Produce version served. v13 (topic
+// ids) is not.
+const maxProduceVersion = 12
 
 func init() { register(0, 0, 3, maxProduceVersion, (*Handlers).produce) }
 

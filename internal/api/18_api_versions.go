@@ -54,6 +54,9 @@ func (h *Handlers) apiVersions(_ context.Context, r kmsg.Request) (kmsg.Response
 		ff := kmsg.NewApiVersionsResponseFinalizedFeature()
 		ff.Name, ff.MinVersionLevel, ff.MaxVersionLevel = transactionVersionFeature, h.TransactionVersion, h.TransactionVersion
 		resp.FinalizedFeatures = append(resp.FinalizedFeatures, ff)
+		// -1 would mean "no finalized features": clients (kgo) then
+		// ignore the list.
+		resp.FinalizedFeaturesEpoch = 0
 	}
 	return resp, nil
 }

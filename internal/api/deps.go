@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -122,6 +123,12 @@ type Handlers struct {
 	// segment.bytes __consumer_offsets is created with; 0 leaves the
 	// default.
 	OffsetsTopicSegmentBytes int32
+	// AddPartitionsRetryBackoff and AddPartitionsRetryBackoffMax are
+	// add.partitions.to.txn.retry.backoff.ms and .max.ms: how often and
+	// how long a Produce v12 asks the coordinator again to add its
+	// partitions while the previous transaction completes (KAFKA-18654);
+	// zero means Kafka's 20 ms and 100 ms.
+	AddPartitionsRetryBackoff, AddPartitionsRetryBackoffMax time.Duration
 }
 
 // Txns runs the transaction coordinators, one shard per partition of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -29,11 +30,45 @@ type produceTxn struct {
 // coordinator in one call (add=true from Produce v12, KIP-890 part 2). It
 // runs in the produce's first phase, so the request waits for the answer
 // and requests stay in order.
+//
+// Under Produce v12 a CONCURRENT_TRANSACTIONS answer — the producer's
+// previous transaction is still writing its markers, routine right after
+// EndTxn v5 — is asked again every AddPartitionsRetryBackoff for up to
+// AddPartitionsRetryBackoffMax before it goes to the client, as Kafka's
+// ReplicaManager does (KAFKA-18654): clients wait much longer before
+// retrying a produce themselves. Each attempt takes fresh verification
+// guards, since the previous transaction's marker clears the partition's.
 func (h *Handlers) startTxnVerification(ctx context.Context, req *kmsg.ProduceRequest) *produceTxn {
 	t := &produceTxn{verify: h.TxnVerifier != nil && req.TransactionID != nil, epochV2: req.Version >= 12}
 	if !t.verify {
 		return t
 	}
+	backoff, limit := h.AddPartitionsRetryBackoff, h.AddPartitionsRetryBackoffMax
+	if backoff <= 0 {
+		backoff = defaultAddPartitionsRetryBackoff
+	}
+	if limit <= 0 {
+		limit = defaultAddPartitionsRetryBackoffMax
+	}
+	for waited := time.Duration(0); ; waited += backoff {
+		t.guards, t.codes, t.refused = nil, nil, nil
+		h.verifyOnce(ctx, req, t)
+		if !t.epochV2 || t.refused != nil || !anyConcurrent(t.codes) || waited+backoff > limit {
+			return t
+		}
+		timer := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return t
+		case <-timer.C:
+		}
+	}
+}
+
+// verifyOnce takes the verification guards of the partitions that need
+// one and asks the coordinator about them, filling in t.
+func (h *Handlers) verifyOnce(ctx context.Context, req *kmsg.ProduceRequest, t *produceTxn) {
 	type producer struct {
 		id    int64
 		epoch int16
@@ -51,7 +86,7 @@ func (h *Handlers) startTxnVerification(ctx context.Context, req *kmsg.ProduceRe
 			}
 			if len(producers) > 1 {
 				t.refused = fmt.Errorf("%w: transactional records of more than one producer in one request", producerstate.ErrInvalidTxnState)
-				return t
+				return
 			}
 			p, ok := h.Partitions.Partition(rt.Topic, rp.Partition)
 			if !ok {
@@ -72,7 +107,7 @@ func (h *Handlers) startTxnVerification(ctx context.Context, req *kmsg.ProduceRe
 		}
 	}
 	if len(need) == 0 {
-		return t
+		return
 	}
 	pr := producers[0]
 	codes, err := h.TxnVerifier.VerifyTxnPartitions(ctx, *req.TransactionID, pr.id, pr.epoch, req.Version >= 12, need)
@@ -80,7 +115,6 @@ func (h *Handlers) startTxnVerification(ctx context.Context, req *kmsg.ProduceRe
 		t.refused = fmt.Errorf("%w: verifying the transaction: %v", kerr.CoordinatorNotAvailable, err)
 	}
 	t.codes = codes
-	return t
 }
 
 // append appends one partition's batch, with verification when the request
@@ -130,4 +164,24 @@ func (t *produceTxn) translate(err error) error {
 		}
 	}
 	return err
+}
+
+// Kafka's add.partitions.to.txn.retry.backoff.ms and
+// add.partitions.to.txn.retry.backoff.max.ms defaults (KAFKA-18654).
+const (
+	defaultAddPartitionsRetryBackoff    = 20 * time.Millisecond
+	defaultAddPartitionsRetryBackoffMax = 100 * time.Millisecond
+)
+
+// anyConcurrent reports whether a verification answer holds
+// CONCURRENT_TRANSACTIONS.
+func anyConcurrent(codes map[string]map[int32]int16) bool {
+	for _, ps := range codes {
+		for _, c := range ps {
+			if c == kerr.ConcurrentTransactions.Code {
+				return true
+			}
+		}
+	}
+	return false
 }

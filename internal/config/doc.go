@@ -38,6 +38,12 @@
 // when a partition reaches flush.messages unflushed records or flush.ms of
 // age, when a segment rolls, and at shutdown.
 //
+// basket.transaction.version stands in for Kafka's transaction.version
+// feature, which Kafka finalizes with kafka-storage format or
+// kafka-features (KIP-1022) and a single Basket node fixes at startup: 2
+// (the default, as a new Kafka 4.x cluster) lets clients use KIP-890 part
+// 2, 0 or 1 keep them on the classic protocol.
+//
 // # Synonyms and precedence
 //
 // Some broker values can be given several ways. The first key configured in

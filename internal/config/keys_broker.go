@@ -157,6 +157,12 @@ var brokerDefs = []Key{
 		Doc: "Replication factor of __transaction_state (Kafka: 3; set 3 in a cluster)"},
 	{Name: "transaction.state.log.min.isr", Type: Int, Default: "1", ReadOnly: true, Validate: atLeast(1),
 		Doc: "min.insync.replicas of __transaction_state (Kafka: 2)"},
+	{Name: "add.partitions.to.txn.retry.backoff.ms", Type: Int, Default: "20", ReadOnly: true, Validate: atLeast(1),
+		Doc: "How often a Produce v12 asks the transaction coordinator again to add its partitions while it answers CONCURRENT_TRANSACTIONS"},
+	{Name: "add.partitions.to.txn.retry.backoff.max.ms", Type: Int, Default: "100", ReadOnly: true, Validate: atLeast(1),
+		Doc: "How long a Produce v12 keeps asking before it answers the client CONCURRENT_TRANSACTIONS"},
+	{Name: "basket.transaction.version", Type: Short, Default: "2", ReadOnly: true, Validate: oneOf("0", "1", "2"),
+		Doc: "The transaction.version feature level finalized in ApiVersions (Kafka sets it with kafka-storage/kafka-features): 2 turns on KIP-890 part 2 for clients (Produce v12 implicit add, an epoch bump per transaction); 0 keeps them on AddPartitionsToTxn"},
 }
 
 // Kafka's class names of its server-side assignors, accepted in

@@ -85,13 +85,18 @@ type Config struct {
 	Txn *txn.Config
 	// TransactionVersion is the transaction.version feature level
 	// ApiVersions finalizes (KIP-890, KIP-1022); 2 lets clients use
-	// Produce v12 and EndTxn v5, so set it only once Produce v12 is
-	// served. 0 advertises no feature.
+	// KIP-890 part 2 (Produce v12's implicit add, EndTxn v5's epoch bump
+	// per transaction, TxnOffsetCommit v5). 0 advertises no feature.
+	// basket serve sets it from basket.transaction.version (default 2).
 	TransactionVersion int16
 	// Cleaner configures log compaction (log.cleaner.*); nil disables it
 	// (log.cleaner.enable=false), and Threads 0 runs no cleaner goroutine.
 	// Bound and Logger are set by the broker.
 	Cleaner *cleaner.Options
+	// AddPartitionsRetryBackoff and AddPartitionsRetryBackoffMax are
+	// add.partitions.to.txn.retry.backoff.ms and .max.ms (KAFKA-18654);
+	// zero means Kafka's 20 ms and 100 ms.
+	AddPartitionsRetryBackoff, AddPartitionsRetryBackoffMax time.Duration
 
 	Logger *slog.Logger
 	// TxnVerifier verifies transactional produce (KIP-890 part 1); nil
@@ -199,6 +204,7 @@ func Start(cfg Config) (*Broker, error) {
 		b.txns = b.startTxns(ctrl, transactionStatePartitions(b.meta.Image(), cfg.TransactionStateTopicPartitions))
 		b.handlers.Txns = b.txns
 		b.handlers.TransactionVersion = cfg.TransactionVersion
+		b.handlers.AddPartitionsRetryBackoff, b.handlers.AddPartitionsRetryBackoffMax = cfg.AddPartitionsRetryBackoff, cfg.AddPartitionsRetryBackoffMax
 		if cfg.TxnVerifier == nil {
 			b.handlers.TxnVerifier = b.txns
 		}

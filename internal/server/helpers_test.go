@@ -23,6 +23,8 @@ func testConfig(t *testing.T, dir string) Config {
 		TopicLogConfig:  func(*metadata.Topic) log.Config { return log.DefaultConfig() },
 		MaxMessageBytes: func(*metadata.Topic) int32 { return 1048588 },
 		Logger:          slog.New(slog.DiscardHandler),
+		// KIP-890 part 2, as basket serve's default.
+		TransactionVersion: 2,
 	}
 }
 

@@ -9,7 +9,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/basketmq/basket/internal/record"
 )
@@ -22,6 +24,8 @@ type fakeVerifier struct {
 	code  map[int32]int16
 	fail  error
 	calls []verifyCall
+	// concurrent answers this many calls CONCURRENT_TRANSACTIONS first.
+	concurrent int
 }
 
 type verifyCall struct {
@@ -41,7 +45,13 @@ func (f *fakeVerifier) VerifyTxnPartitions(_ context.Context, txnID string, pid 
 		out[topic] = map[int32]int16{}
 		for _, p := range ps {
 			out[topic][p] = f.code[p]
+			if f.concurrent > 0 {
+				out[topic][p] = kerr.ConcurrentTransactions.Code
+			}
 		}
+	}
+	if f.concurrent > 0 {
+		f.concurrent--
 	}
 	return out, f.fail
 }
@@ -69,7 +79,11 @@ func TestTxn_ProduceVerifiesFirstTransactionalBatch(t *testing.T) {
 	cfg := testConfig(t, t.TempDir())
 	cfg.TxnVerifier = v
 	b := startBroker(t, cfg)
-	cl := newClient(t, b)
+	// Produce v11: verification only; v12 (KIP-890 part 2) would ask the
+	// coordinator to add the partition.
+	maxV := kversion.Stable()
+	maxV.SetMaxKeyVersion(int16(kmsg.Produce), 11)
+	cl := newClient(t, b, kgo.MaxVersions(maxV))
 	adm := kadm.NewClient(cl)
 	createTopic(t, adm, "ver", 2)
 	p := newTxnProducer(t, cl)
@@ -128,6 +142,74 @@ func TestTxn_ProduceVerifiesFirstTransactionalBatch(t *testing.T) {
 	}
 	if calls := v.takeCalls(); len(calls) != 1 {
 		t.Fatalf("next transaction: verifier calls %+v", calls)
+	}
+}
+
+func TestTxn_ProduceV12AsksCoordinatorToAddPartition(t *testing.T) {
+	// KIP-890 part 2: Produce v12 adds the partition to the transaction
+	// implicitly, so the broker asks the coordinator with add=true.
+	v := &fakeVerifier{}
+	cfg := testConfig(t, t.TempDir())
+	cfg.TxnVerifier = v
+	b := startBroker(t, cfg)
+	cl := newClient(t, b)
+	createTopic(t, kadm.NewClient(cl), "ver12", 1)
+	p := newTxnProducer(t, cl)
+	bt, err := record.AppendBatch(nil, record.BatchSpec{ProducerID: p.id, ProducerEpoch: p.epoch, Transactional: true},
+		[]record.Record{{Value: []byte("v")}}, record.CodecNone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.set(map[int32]int16{0: 0}, nil)
+	if code := rawTxnProduce(t, cl, "tid", "ver12", 0, bt); code != 0 {
+		t.Fatalf("v12 produce: %v", kerr.ErrorForCode(code))
+	}
+	if calls := v.takeCalls(); len(calls) != 1 || !calls[0].add {
+		t.Fatalf("verifier calls %+v, want one with add=true", calls)
+	}
+}
+
+func TestTxn_ProduceV12RetriesConcurrentTransactions(t *testing.T) {
+	// KAFKA-18654: under Produce v12 the broker asks the coordinator
+	// again while it answers CONCURRENT_TRANSACTIONS (the previous
+	// transaction's markers are being written), up to
+	// add.partitions.to.txn.retry.backoff.max.ms, rather than sending the
+	// client into its much slower retry.
+	v := &fakeVerifier{}
+	cfg := testConfig(t, t.TempDir())
+	cfg.TxnVerifier = v
+	b := startBroker(t, cfg)
+	cl := newClient(t, b)
+	createTopic(t, kadm.NewClient(cl), "conc", 1)
+	p := newTxnProducer(t, cl)
+	batch := func(seq int32) []byte {
+		bt, err := record.AppendBatch(nil, record.BatchSpec{ProducerID: p.id, ProducerEpoch: p.epoch, BaseSequence: seq, Transactional: true},
+			[]record.Record{{Value: []byte("v")}}, record.CodecNone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bt
+	}
+	v.set(map[int32]int16{0: 0}, nil)
+	v.mu.Lock()
+	v.concurrent = 2
+	v.mu.Unlock()
+	if code := rawTxnProduce(t, cl, "tid", "conc", 0, batch(0)); code != 0 {
+		t.Fatalf("produce after two CONCURRENT_TRANSACTIONS answers: %v", kerr.ErrorForCode(code))
+	}
+	if calls := v.takeCalls(); len(calls) != 3 {
+		t.Fatalf("verifier called %d times, want 3", len(calls))
+	}
+	// Past the retry budget (100 ms at 20 ms) the client gets the error.
+	mustEnd(t, writeMarkers(t, cl, p.id, p.epoch, 0, true, map[string][]int32{"conc": {0}}))
+	v.mu.Lock()
+	v.concurrent = 100
+	v.mu.Unlock()
+	if code := rawTxnProduce(t, cl, "tid", "conc", 0, batch(1)); code != kerr.ConcurrentTransactions.Code {
+		t.Fatalf("produce while the coordinator stays busy: %v, want CONCURRENT_TRANSACTIONS", kerr.ErrorForCode(code))
+	}
+	if calls := v.takeCalls(); len(calls) != 6 {
+		t.Fatalf("verifier called %d times, want 6 (one and five retries)", len(calls))
 	}
 }
 

@@ -11,6 +11,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -93,6 +94,11 @@ func TestTransactions_TransactionVersionFeature(t *testing.T) {
 		if finalized != level || (level == 0 && len(resp.SupportedFeatures) != 0) {
 			t.Errorf("level %d: finalized %d, supported %+v", level, finalized, resp.SupportedFeatures)
 		}
+		// A finalized features epoch of -1 tells clients to ignore the
+		// finalized features (kgo does).
+		if level > 0 && resp.FinalizedFeaturesEpoch < 0 {
+			t.Errorf("level %d: finalized features epoch %d", level, resp.FinalizedFeaturesEpoch)
+		}
 	}
 }
 
@@ -140,40 +146,47 @@ func TestTransactions_CommitAndAbort(t *testing.T) {
 }
 
 // A second producer with the same transactional id fences the first: its
-// open transaction is aborted and its EndTxn is PRODUCER_FENCED.
+// open transaction is aborted and its EndTxn is PRODUCER_FENCED, under the
+// classic protocol and under KIP-890 part 2.
 func TestTransactions_ZombieIsFenced(t *testing.T) {
-	b := startBroker(t, txnTestConfig(t, t.TempDir()))
-	adm := kadm.NewClient(newClient(t, b))
-	createTopic(t, adm, "zombie", 1)
-	ctx := ctxT(t)
-	old := newClient(t, b, kgo.TransactionalID("z"), kgo.DefaultProduceTopic("zombie"))
-	if err := old.BeginTransaction(); err != nil {
-		t.Fatal(err)
-	}
-	if err := old.ProduceSync(ctx, &kgo.Record{Value: []byte("zombie")}).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	before := describeTxn(t, adm, "z")
+	for _, tv := range []int16{2, 0} {
+		t.Run(fmt.Sprintf("transaction.version=%d", tv), func(t *testing.T) {
+			cfg := txnTestConfig(t, t.TempDir())
+			cfg.TransactionVersion = tv
+			b := startBroker(t, cfg)
+			adm := kadm.NewClient(newClient(t, b))
+			createTopic(t, adm, "zombie", 1)
+			ctx := ctxT(t)
+			old := newClient(t, b, kgo.TransactionalID("z"), kgo.DefaultProduceTopic("zombie"))
+			if err := old.BeginTransaction(); err != nil {
+				t.Fatal(err)
+			}
+			if err := old.ProduceSync(ctx, &kgo.Record{Value: []byte("zombie")}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			before := describeTxn(t, adm, "z")
 
-	fresh := newClient(t, b, kgo.TransactionalID("z"), kgo.DefaultProduceTopic("zombie"))
-	if err := fresh.BeginTransaction(); err != nil {
-		t.Fatal(err)
-	}
-	// InitProducerId aborts the zombie's transaction, answering
-	// CONCURRENT_TRANSACTIONS until the abort completes; kgo retries.
-	if err := fresh.ProduceSync(ctx, &kgo.Record{Value: []byte("fresh")}).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	after := describeTxn(t, adm, "z")
-	if after.ProducerID != before.ProducerID || after.ProducerEpoch < before.ProducerEpoch+2 {
-		t.Errorf("epoch after fencing: %d/%d, before %d/%d", after.ProducerID, after.ProducerEpoch, before.ProducerID, before.ProducerEpoch)
-	}
-	err := old.EndTransaction(ctx, kgo.TryCommit)
-	if !errors.Is(err, kerr.ProducerFenced) && !errors.Is(err, kerr.InvalidProducerEpoch) {
-		t.Errorf("zombie EndTxn: %v, want PRODUCER_FENCED", err)
-	}
-	if err := fresh.EndTransaction(ctx, kgo.TryCommit); err != nil {
-		t.Errorf("fresh producer's commit: %v", err)
+			fresh := newClient(t, b, kgo.TransactionalID("z"), kgo.DefaultProduceTopic("zombie"))
+			if err := fresh.BeginTransaction(); err != nil {
+				t.Fatal(err)
+			}
+			// InitProducerId aborts the zombie's transaction, answering
+			// CONCURRENT_TRANSACTIONS until the abort completes; kgo retries.
+			if err := fresh.ProduceSync(ctx, &kgo.Record{Value: []byte("fresh")}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			after := describeTxn(t, adm, "z")
+			if after.ProducerID != before.ProducerID || after.ProducerEpoch < before.ProducerEpoch+2 {
+				t.Errorf("epoch after fencing: %d/%d, before %d/%d", after.ProducerID, after.ProducerEpoch, before.ProducerID, before.ProducerEpoch)
+			}
+			err := old.EndTransaction(ctx, kgo.TryCommit)
+			if !errors.Is(err, kerr.ProducerFenced) && !errors.Is(err, kerr.InvalidProducerEpoch) {
+				t.Errorf("zombie EndTxn: %v, want PRODUCER_FENCED", err)
+			}
+			if err := fresh.EndTransaction(ctx, kgo.TryCommit); err != nil {
+				t.Errorf("fresh producer's commit: %v", err)
+			}
+		})
 	}
 }
 
