@@ -19,7 +19,7 @@ import (
 func openCompacted(t *testing.T, fs vfs.FS) (*log.Dir, *Partition) {
 	t.Helper()
 	cfg := log.DefaultConfig()
-	cfg.SegmentBytes, cfg.FileDeleteDelayMs = 1 << 10, 0
+	cfg.SegmentBytes, cfg.FileDeleteDelayMs = 1<<10, 0
 	cfg.Compact, cfg.MinCleanableDirtyRatio = true, 0
 	d, err := log.OpenDir("/d", log.Options{FS: fs, Clock: clock.Real, RebuildTxnIndex: producerstate.RebuildTxnIndex, Logger: quiet,
 		Config: func(log.TopicPartition) log.Config { return cfg }})
