@@ -12,8 +12,8 @@ import (
 // What the log offers the cleaner (package cleaner): a view of its
 // segments, a way to write a replacement segment under a temporary name,
 // and the atomic swap of that segment for the ones it replaces. The swap
-// protocol and its recovery are documented in docs/format/segment.md
-// ("Compaction: .cleaned and .swap files").
+// protocol and its recovery, the aborted-transaction index included, are
+// documented in docs/format/compaction.md.
 
 // File name suffixes of a segment being replaced by the cleaner.
 const (
