@@ -244,3 +244,73 @@ func TestCleaner_CleanedTxnIndexSurvivesReopen(t *testing.T) {
 		}
 	})
 }
+
+// TestTxnTracker_Decisions walks batches in offset order through the
+// tracker, as a pass does, and checks Kafka's CleanedTransactionMetadata
+// rules: the batches of an aborted transaction (from its first offset to its
+// ABORT marker) are discarded, other producers' are not; a marker may go
+// only when no batch of its transaction was read in the pass; an ABORT
+// marker that stays yields its index entry; an emptied marker may go.
+func TestTxnTracker_Decisions(t *testing.T) {
+	data := func(pid, base int64) *record.Header {
+		return &record.Header{BaseOffset: base, ProducerID: pid, Attributes: record.Attributes(0x10)} // transactional
+	}
+	plain := func(base int64) *record.Header { return &record.Header{BaseOffset: base, ProducerID: -1} }
+	marker := func(pid, base int64) *record.Header {
+		return &record.Header{BaseOffset: base, ProducerID: pid, Attributes: record.Attributes(0x30)} // transactional, control
+	}
+	type step struct {
+		h       *record.Header
+		typ     record.ControlType
+		empty   bool // a marker emptied by an earlier clean
+		discard bool
+		indexed bool
+	}
+	tests := []struct {
+		name    string
+		aborted []log.AbortedTxn
+		steps   []step
+	}{
+		{"aborted data goes, its marker stays with its entry", []log.AbortedTxn{{ProducerID: 1, FirstOffset: 1, LastOffset: 4, LastStableOffset: 5}},
+			[]step{
+				{h: data(1, 0)}, // an earlier, committed transaction of producer 1
+				{h: marker(1, 0), typ: record.ControlCommit},
+				{h: data(1, 1), discard: true},
+				{h: data(2, 2)},
+				{h: plain(3)},
+				{h: marker(1, 4), typ: record.ControlAbort, indexed: true},
+				{h: marker(2, 5), typ: record.ControlCommit},
+			}},
+		{"markers of transactions without data may go", []log.AbortedTxn{{ProducerID: 1, FirstOffset: 0, LastOffset: 1, LastStableOffset: 2}},
+			[]step{
+				{h: marker(1, 1), typ: record.ControlAbort, discard: true},
+				{h: marker(2, 2), typ: record.ControlCommit, discard: true},
+				{h: marker(3, 3), empty: true, discard: true},
+			}},
+		{"an aborted transaction starting before the pass", []log.AbortedTxn{{ProducerID: 4, FirstOffset: 2, LastOffset: 12, LastStableOffset: 13}},
+			[]step{
+				{h: data(4, 10), discard: true},
+				{h: marker(4, 12), typ: record.ControlAbort, indexed: true},
+				{h: data(4, 13)},
+				{h: marker(4, 14), typ: record.ControlCommit},
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var tr txnTracker
+			tr.reset(slices.Clone(tt.aborted))
+			for i, s := range tt.steps {
+				var discard bool
+				var entry *log.AbortedTxn
+				if s.h.Attributes.Control() {
+					discard, entry = tr.onControl(s.h, s.typ, !s.empty)
+				} else {
+					discard = tr.onData(s.h)
+				}
+				if discard != s.discard || (entry != nil) != s.indexed {
+					t.Fatalf("step %d (%+v): discard %v, entry %v; want %v, %v", i, s.h, discard, entry, s.discard, s.indexed)
+				}
+			}
+		})
+	}
+}
