@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/basketmq/basket/internal/coordinator/txn"
+	"github.com/basketmq/basket/internal/record"
 )
 
 // consumeToKey reads partition 0 of topic from offset 0 at the isolation
@@ -47,7 +48,9 @@ func consumeToKey(t *testing.T, b *Broker, topic string, iso kgo.IsolationLevel,
 // value of each key and never an aborted one (an aborted value must not
 // shadow the committed one before it), and so does a read_uncommitted
 // consumer: the cleaner removed the aborted records, as Kafka's LogCleaner
-// does (KIP-98).
+// does (KIP-98). With delete.retention.ms 0, cleans also remove the
+// markers of the transactions left without data (KIP-534) but keep those of
+// transactions whose records remain, and the readers see the same.
 func TestCompaction_TransactionalTopic(t *testing.T) {
 	cfg := compactionConfig(t, t.TempDir())
 	cfg.TransactionStateTopicPartitions = 4
@@ -60,7 +63,8 @@ func TestCompaction_TransactionalTopic(t *testing.T) {
 	const topic = "txn-changelog"
 	resp, err := adm.CreateTopic(ctxT(t), 1, 1, map[string]*string{
 		"cleanup.policy": kadm.StringPtr("compact"), "segment.bytes": kadm.StringPtr("2048"),
-		"min.cleanable.dirty.ratio": kadm.StringPtr("0.01"),
+		"min.cleanable.dirty.ratio": kadm.StringPtr("0.01"), "delete.retention.ms": kadm.StringPtr("0"),
+		"file.delete.delay.ms": kadm.StringPtr("0"),
 	}, topic)
 	if err != nil || resp.Err != nil {
 		t.Fatal(err, resp.Err)
@@ -147,5 +151,43 @@ func TestCompaction_TransactionalTopic(t *testing.T) {
 	}
 	if msg := check(consumeToKey(t, b, topic, kgo.ReadCommitted(), "~end")); msg != "" {
 		t.Fatalf("read_committed after cleaning: %s", msg)
+	}
+
+	// With delete.retention.ms 0 the markers of transactions without data
+	// go at the next cleans (KIP-534 horizon now + 0); the COMMIT marker of
+	// every transaction whose record is still the latest of its key stays,
+	// and so does the last ABORT marker: the producer's last data batch is
+	// kept (emptied) for its sequence, and a marker stays while a batch of
+	// its transaction does (Kafka's CleanedTransactionMetadata).
+	kept := map[string]bool{}
+	for _, v := range latest {
+		kept[strings.Join(strings.Split(v, "-")[:2], "-")] = true // committed-<txn>
+	}
+	p, _ := b.replicas.Partition(topic, 0)
+	markers := func() int {
+		n := 0
+		p.Log().ScanHeaders(0, func(h *record.Header) error {
+			if h.Attributes.Control() && h.RecordsCount > 0 {
+				n++
+			}
+			return nil
+		})
+		return n
+	}
+	want := len(kept) + 1
+	for i := 0; markers() != want; i++ {
+		if i == 100 {
+			t.Fatalf("%d markers left, want %d", markers(), want)
+		}
+		// Dirty the log (a new ~end in a new segment) for another clean.
+		if err := plain.ProduceSync(ctx, &kgo.Record{Topic: topic, Key: []byte("~end"), Value: []byte(big)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, iso := range []kgo.IsolationLevel{kgo.ReadCommitted(), kgo.ReadUncommitted()} {
+		if msg := check(consumeToKey(t, b, topic, iso, "~end")); msg != "" {
+			t.Fatalf("after the markers went: %s", msg)
+		}
 	}
 }
