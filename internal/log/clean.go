@@ -12,8 +12,8 @@ import (
 // What the log offers the cleaner (package cleaner): a view of its
 // segments, a way to write a replacement segment under a temporary name,
 // and the atomic swap of that segment for the ones it replaces. The swap
-// protocol and its recovery are documented in docs/format/segment.md
-// ("Compaction: .cleaned and .swap files").
+// protocol and its recovery, the aborted-transaction index included, are
+// documented in docs/format/compaction.md.
 
 // File name suffixes of a segment being replaced by the cleaner.
 const (
@@ -90,8 +90,9 @@ func (l *Log) Segments() []SegmentInfo {
 func (l *Log) CleanGeneration() int64 { return l.cleanGen.Load() }
 
 // CleanedSegment is a segment the cleaner writes under the temporary names
-// <base>.log.cleaned, .index.cleaned and .timeindex.cleaned until
-// ReplaceSegments swaps it in. It is owned by one goroutine.
+// <base>.log.cleaned, .index.cleaned, .timeindex.cleaned and, when it gets
+// an aborted transaction, .txnindex.cleaned until ReplaceSegments swaps it
+// in. It is owned by one goroutine.
 type CleanedSegment struct {
 	l    *Log
 	seg  *segment
@@ -170,6 +171,26 @@ func (c *CleanedSegment) write() error {
 	return nil
 }
 
+// AppendAbortedTxn adds an entry to the cleaned segment's
+// aborted-transaction index (written as <base>.txnindex.cleaned and swapped
+// in with the segment): the ABORT marker at a.LastOffset must already be
+// appended, and entries must come in marker order.
+func (c *CleanedSegment) AppendAbortedTxn(a AbortedTxn) error {
+	s := c.seg
+	prev := int64(-1)
+	s.txn.mu.RLock()
+	if n := len(s.txn.entries); n > 0 {
+		prev = s.txn.entries[n-1].LastOffset
+	}
+	s.txn.mu.RUnlock()
+	if a.LastOffset < s.base || a.LastOffset >= s.next.Load() || a.LastOffset <= prev ||
+		a.FirstOffset > a.LastOffset || a.ProducerID < 0 {
+		return fmt.Errorf("cleaned segment %d: aborted transaction %+v is out of place", s.base, a)
+	}
+	_, err := s.appendTxn(c.l.owner.fs, a)
+	return err
+}
+
 // Size is the bytes written so far.
 func (c *CleanedSegment) Size() int64 { return c.seg.size.Load() }
 
@@ -184,7 +205,7 @@ func (c *CleanedSegment) Abort() {
 	}
 	c.done = true
 	c.seg.close()
-	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 		c.l.owner.fs.Remove(segmentName(c.seg.dir, c.seg.base, suf) + c.seg.suffix)
 	}
 }
@@ -246,7 +267,11 @@ func (l *Log) ReplaceSegments(reps []Replacement, gen int64) error {
 	rename := func(from, to string) error {
 		for _, r := range reps {
 			s := r.Cleaned.seg
-			for _, suf := range []string{indexSuffix, timeIndexSuffix, logSuffix} { // the log file last
+			sufs := []string{indexSuffix, timeIndexSuffix, logSuffix} // the log file last
+			if s.hasTxnFile() {
+				sufs = []string{indexSuffix, timeIndexSuffix, txnIndexSuffix, logSuffix}
+			}
+			for _, suf := range sufs {
 				name := segmentName(s.dir, s.base, suf)
 				if err := fs.Rename(name+from, name+to); err != nil {
 					return err
@@ -349,9 +374,13 @@ func (c *CleanedSegment) seal() error {
 	if err := s.writeIndexes(); err != nil {
 		return err
 	}
-	errs := make([]error, 3)
+	files := []interface{ Sync() error }{s.log, s.indexF, s.timeF}
+	if s.hasTxnFile() {
+		files = append(files, syncFunc(s.syncTxn))
+	}
+	errs := make([]error, len(files))
 	var wg sync.WaitGroup
-	for i, f := range []interface{ Sync() error }{s.log, s.indexF, s.timeF} {
+	for i, f := range files {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -368,6 +397,11 @@ func (c *CleanedSegment) seal() error {
 	s.created = s.firstBatchTime(c.l.owner.clock.Now(), s.size.Load())
 	return nil
 }
+
+// syncFunc makes a func a Sync() error.
+type syncFunc func() error
+
+func (f syncFunc) Sync() error { return f() }
 
 // FilePath is the segment's .log file.
 func (s SegmentInfo) FilePath() string { return segmentName(s.seg.dir, s.seg.base, logSuffix) }

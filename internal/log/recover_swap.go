@@ -10,8 +10,10 @@ import (
 // completeSwaps finishes every cleaner swap found committed in a partition
 // directory: for each <base>.log.swap, every segment whose base offset lies
 // in [base, next) — next being the offset after the swap file's last batch —
-// is one it replaces and is removed, then the .swap files take the normal
-// names. The cleaner keeps the last batch of every group it cleans, so a
+// is one it replaces and is removed with its indexes (.txnindex included:
+// the swapped segment's aborted-transaction index is its own
+// <base>.txnindex.swap, absent when it has none), then the .swap files take
+// the normal names. The cleaner keeps the last batch of every group it cleans, so a
 // swap file's range always covers the base offsets of all the segments it
 // replaced. Uncommitted *.cleaned files are left for listSegments to remove.
 func (d *Dir) completeSwaps(path string) error {
@@ -33,17 +35,23 @@ func (d *Dir) completeSwaps(path string) error {
 			return err
 		}
 		d.logger.Warn("completing an interrupted cleaner swap", "dir", path, "base", base, "next", next)
+		// The .swap files take their names index first and the log last,
+		// after every old segment was renamed .deleted: with no
+		// <base>.index.swap left, the <base> files are already the new
+		// ones (a .txnindex among them is the cleaned segment's).
+		_, serr := d.fs.Stat(segmentName(path, base, indexSuffix) + swapSuffix)
+		renaming := os.IsNotExist(serr)
 		for _, e := range entries {
 			name := e.Name()
-			for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
-				if b, ok := parseBase(name, suf); ok && b >= base && (b < next || b == base) {
+			for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
+				if b, ok := parseBase(name, suf); ok && b >= base && (b < next || b == base) && !(renaming && b == base) {
 					if err := d.fs.Remove(filepath.Join(path, name)); err != nil && !os.IsNotExist(err) {
 						return err
 					}
 				}
 			}
 		}
-		for _, suf := range []string{indexSuffix, timeIndexSuffix, logSuffix} {
+		for _, suf := range []string{indexSuffix, timeIndexSuffix, txnIndexSuffix, logSuffix} {
 			name := segmentName(path, base, suf)
 			if err := d.fs.Rename(name+swapSuffix, name); err != nil && !os.IsNotExist(err) {
 				return err

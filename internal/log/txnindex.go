@@ -169,7 +169,8 @@ func (s *segment) resetTxnIndex() error {
 	return x.f.Truncate(0)
 }
 
-// appendTxn adds an entry, creating the file on the first one, and writes
+// appendTxn adds an entry, creating the file on the first one (named with
+// the segment's suffix: .cleaned while the cleaner writes it), and writes
 // it (without a sync). created reports a new file, whose name the caller
 // must make durable with a directory sync before trusting the entry.
 func (s *segment) appendTxn(fs vfs.FS, a AbortedTxn) (created bool, err error) {
@@ -177,7 +178,7 @@ func (s *segment) appendTxn(fs vfs.FS, a AbortedTxn) (created bool, err error) {
 	x.fmu.Lock()
 	defer x.fmu.Unlock()
 	if x.f == nil {
-		f, err := fs.OpenFile(segmentName(s.dir, s.base, txnIndexSuffix), os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o644)
+		f, err := fs.OpenFile(segmentName(s.dir, s.base, txnIndexSuffix)+s.suffix, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o644)
 		if err != nil {
 			return false, err
 		}
@@ -230,6 +231,14 @@ func (s *segment) syncTxn() error {
 	}
 	x.synced = true
 	return nil
+}
+
+// hasTxnFile reports whether the segment has a .txnindex file.
+func (s *segment) hasTxnFile() bool {
+	x := &s.txn
+	x.fmu.Lock()
+	defer x.fmu.Unlock()
+	return x.f != nil
 }
 
 func (s *segment) closeTxn() error {

@@ -224,11 +224,14 @@ func (e *RecordErrors) Error() string { return e.Message }
 func (e *RecordErrors) Is(target error) bool { return target == record.ErrInvalidRecord }
 
 // CleanerBound is what the log cleaner may clean of this partition: up to
-// the high watermark, keeping each active producer's last batch.
+// the last stable offset — below the high watermark and below the first
+// offset of every transaction still open, so no batch of an undecided
+// transaction is compacted or dropped before its marker (Kafka's
+// firstUncleanableDirtyOffset) — keeping each active producer's last batch.
 func (p *Partition) CleanerBound() (upper int64, producers map[int64]producerstate.Last) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.HighWatermark(), p.producers.Active()
+	return p.LastStableOffset(), p.producers.Active()
 }
 
 // WaitAcked returns once an appended batch may be acknowledged: when it is

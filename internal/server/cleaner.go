@@ -8,7 +8,7 @@ import (
 
 // startCleaner starts log compaction over the data directory, unless
 // Config.Cleaner is nil. A log is cleaned only while a partition serves it,
-// up to its high watermark.
+// up to its last stable offset (Partition.CleanerBound).
 func (b *Broker) startCleaner() {
 	if b.cfg.Cleaner == nil {
 		return

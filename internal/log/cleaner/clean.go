@@ -45,6 +45,11 @@ type round struct {
 	now    int64 // Unix ms, for delete horizons
 	latest int64 // the last offset the map covers
 	stats  Stats
+	// mapTxn and txn follow transactions through the map pass and the
+	// recopy; index is the aborted-transaction entry to keep with the
+	// marker filter just let through.
+	mapTxn, txn txnTracker
+	index       *log.AbortedTxn
 }
 
 // cleanLog runs one clean of t (Kafka's Cleaner.doClean): map the dirty
@@ -109,6 +114,12 @@ func (r *round) run() error {
 			todo = append(todo, s)
 		}
 	}
+	if len(todo) == 0 {
+		return nil
+	}
+	// Every aborted transaction with a batch or its marker in the recopied
+	// segments; its batches go and the cleaned .txnindex is rebuilt.
+	r.txn.reset(t.l.AbortedTxns(todo[0].BaseOffset, todo[len(todo)-1].NextOffset))
 	var reps []log.Replacement
 	for _, g := range groupBySize(todo, r.cfg, t.firstUncleanable) {
 		cs, err := r.cleanGroup(g)
@@ -134,6 +145,9 @@ func (r *round) buildMap() error {
 	m.clear()
 	r.w.used, r.w.cached = 0, nil
 	r.w.reserveCache(t.dirtyBytes)
+	// The batches of aborted transactions give no keys to the map: an
+	// aborted value must never shadow a committed one.
+	r.mapTxn.reset(t.l.AbortedTxns(t.firstDirty, t.firstUncleanable))
 	for i, s := range t.segs {
 		if s.BaseOffset >= t.firstUncleanable || s.NextOffset <= t.firstDirty {
 			continue
@@ -177,13 +191,21 @@ func (r *round) mapSegment(s log.SegmentInfo) (bool, error) {
 			r.c.throttle.maybeThrottle(h.Size(), r.c.quit)
 		}
 		r.stats.BytesRead += h.Size()
+		// Markers and the batches of aborted transactions give no keys.
+		noKeys := h.Attributes.Control()
+		if noKeys {
+			typ, ok, err := r.w.controlType(batch)
+			if err != nil {
+				return false, fmt.Errorf("segment %d: %w", s.BaseOffset, err)
+			}
+			r.mapTxn.onControl(&h, typ, ok)
+		} else {
+			noKeys = r.mapTxn.onData(&h)
+		}
 		if h.LastOffset() < r.t.firstDirty {
 			continue
 		}
-		// Transactions (issue 7): control batches and the batches of
-		// aborted transactions will not feed the map; control batches hold
-		// no keys of their own today.
-		if h.Attributes.Control() {
+		if noKeys {
 			r.latest = max(r.latest, h.LastOffset())
 			continue
 		}
@@ -301,6 +323,11 @@ func (r *round) cleanSegment(cs *log.CleanedSegment, s log.SegmentInfo, lastOfGr
 		}
 		if err := cs.Append(out); err != nil {
 			return err
+		}
+		if r.index != nil {
+			if err := cs.AppendAbortedTxn(*r.index); err != nil {
+				return err
+			}
 		}
 		r.stats.BytesWritten += int64(len(out))
 		r.c.throttle.maybeThrottle(int64(len(out)), r.c.quit)

@@ -36,17 +36,19 @@ type Options struct {
 	// Bound tells, for a log, how far it may be cleaned and which batches
 	// must stay for producer state; ok=false skips the log for now (for
 	// instance a log no partition serves). Nil cleans every log up to its
-	// durable offset and keeps no producer batches specially.
+	// durable offset and keeps no producer batches specially: only for
+	// logs without open transactions.
 	Bound func(l *log.Log) (b Bound, ok bool)
 }
 
 // Bound is what the partition owning a log tells the cleaner.
 type Bound struct {
-	// UpperOffset is the high watermark (the last stable offset once
-	// transactions exist): no segment holding a record at or above it is
-	// cleaned or read into the key map.
+	// UpperOffset is the partition's last stable offset: below the high
+	// watermark and the first offset of every open transaction. No
+	// segment holding a record at or above it is cleaned or read into the
+	// key map, so every transaction the cleaner sees is decided.
 	UpperOffset int64
-	// Producers holds each active idempotent producer's last batch, which
+	// Producers holds each active producer's last batch, which
 	// cleaning keeps, emptied of records if need be, so the producer's
 	// sequence and epoch survive a restart (Kafka's
 	// lastRecordsOfActiveProducers).

@@ -7,9 +7,10 @@
 // A compacted log has a clean section, [log start, first dirty offset), left
 // by the previous clean, and a dirty section after it up to the first
 // uncleanable offset: the base offset of the active segment, of the segment
-// holding the high watermark (Bound.UpperOffset; the cleaner never reads a
-// record at or above it), or of the first segment holding a record younger
-// than min.compaction.lag.ms. The first dirty offset of every partition is
+// holding the last stable offset (Bound.UpperOffset, at most the high
+// watermark; the cleaner never reads a record at or above it, so every
+// transaction it sees is decided), or of the first segment holding a record
+// younger than min.compaction.lag.ms. The first dirty offset of every partition is
 // kept in the log directory's cleaner-offset-checkpoint
 // (docs/format/checkpoints.md).
 //
@@ -31,17 +32,25 @@
 // that loses records is rewritten with its original codec and a new CRC.
 // Tombstones (null values) are kept until delete.retention.ms after the
 // first clean that kept them, marked with a delete horizon in the batch
-// header (KIP-534). The last batch of each active idempotent producer is
-// kept, empty if need be, so producer state survives (Bound.Producers).
+// header (KIP-534). The last batch of each active producer is kept, empty
+// if need be, so producer state survives (Bound.Producers).
 //
-// Each new segment is written as .cleaned files and swapped in by
-// log.Log.ReplaceSegments (.swap files, recovered at startup), so a crash
-// leaves either the old or the new segments. A batch that fails its CRC or
+// Transactional data is handled as Kafka's CleanedTransactionMetadata does
+// (txn.go): each pass reads the aborted transactions overlapping its range
+// from the aborted-transaction indexes, and following the batches in offset
+// order knows which belong to an aborted transaction. Those give no key to
+// the map and lose all their records. A COMMIT or ABORT marker stays as it
+// is while a batch of its transaction was read earlier in the same pass;
+// after that it is a tombstone: stamped with a delete horizon, removed once
+// past it. Each kept ABORT marker whose data the pass read gets its entry
+// in the cleaned segment's .txnindex.
+//
+// Each new segment is written as .cleaned files (its .txnindex included)
+// and swapped in by log.Log.ReplaceSegments (.swap files, recovered at
+// startup), so a crash leaves either the old or the new segments, each with
+// its own aborted-transaction index. A batch that fails its CRC or
 // does not decode stops cleaning of that log (Uncleanable) with an error
 // logged; nothing of it is swapped.
-//
-// Transactions (issue 7) plug in at filter: control batches are kept as they
-// are today, and aborted data is not yet recognised.
 //
 // # Use
 //

@@ -24,27 +24,32 @@ type keptRecord struct {
 // filter decides what of one batch survives (Kafka's cleanInto with its
 // RecordFilter) and returns the bytes to write, or nil to drop the batch:
 //
-//   - a record survives if it lies above the mapped section, or it has a
-//     key whose latest offset in the map is its own (or the key is not
-//     mapped), and it is not a tombstone past its batch's delete horizon;
-//     records without a key are dropped, as Kafka does;
+//   - a data batch of an aborted transaction loses every record
+//     (txnTracker, from the aborted-transaction index);
+//   - a transaction marker (control batch) stays as it is while a batch of
+//     its transaction was seen in this clean; an ABORT marker that stays
+//     sets r.index, the entry the cleaned segment's .txnindex keeps for it.
+//     Once no batch of its transaction is left, a marker is treated as a
+//     tombstone: the first clean stamps its batch with a delete horizon,
+//     and a clean after the horizon removes it (Kafka since KIP-534);
+//   - a data record survives if it lies above the mapped section, or it
+//     has a key whose latest offset in the map is its own (or the key is
+//     not mapped), and it is not a tombstone past its batch's delete
+//     horizon; records without a key are dropped, as Kafka does;
 //   - a batch whose records all survive is written as it was, unless it
-//     holds a tombstone and has no delete horizon yet: then it is rewritten
-//     with the horizon now + delete.retention.ms in BaseTimestamp and the
-//     DeleteHorizon attribute (KIP-534), the record timestamp deltas
-//     adjusted so every record keeps its timestamp;
+//     holds a tombstone or a removable marker and has no delete horizon
+//     yet: then it is rewritten with the horizon now + delete.retention.ms
+//     in BaseTimestamp and the DeleteHorizon attribute (KIP-534), the record
+//     timestamp deltas adjusted so every record keeps its timestamp;
 //   - a batch that lost records is rewritten with the survivors, keeping
 //     its offsets (BaseOffset, LastOffsetDelta), producer fields and codec;
 //     the new CRC covers it;
-//   - a batch that lost every record is dropped, unless it is the last
-//     batch of an active producer (keep it for its sequence and epoch) or
-//     keepLast is set: then its header stays as an empty batch;
-//   - control batches (transaction markers) are kept as they are. Issue 7
-//     completes this hook: markers of transactions whose data is gone, and
-//     the data of aborted transactions, are removed as Kafka does
-//     (CleanedTransactionMetadata).
+//   - a batch left with no record is dropped, unless it is the last batch
+//     of an active producer (keep it for its sequence and epoch) or
+//     keepLast is set: then its header stays as an empty batch.
 func (r *round) filter(batch []byte, h *record.Header, keepLast bool) ([]byte, error) {
 	r.stats.RecordsRead += int64(h.RecordsCount)
+	r.index = nil
 	retainEmpty := keepLast
 	if p, ok := r.t.bound.Producers[h.ProducerID]; ok && h.ProducerID >= 0 {
 		if p.LastDataOffset >= 0 {
@@ -53,11 +58,23 @@ func (r *round) filter(batch []byte, h *record.Header, keepLast bool) ([]byte, e
 			retainEmpty = retainEmpty || (h.Attributes.Control() && h.ProducerEpoch == p.Epoch)
 		}
 	}
+	keepAll := false // a marker before its delete horizon
 	if h.Attributes.Control() {
-		if _, err := record.Validate(batch); err != nil {
+		typ, ok, err := r.w.controlType(batch)
+		if err != nil {
 			return nil, err
 		}
-		return batch, nil
+		discard, entry := r.txn.onControl(h, typ, ok)
+		if !discard {
+			r.index = entry
+			return batch, nil
+		}
+		if h.Attributes.DeleteHorizon() && r.now >= h.BaseTimestamp {
+			return r.dropRecords(h, retainEmpty)
+		}
+		keepAll = true
+	} else if r.txn.onData(h) {
+		return r.dropRecords(h, retainEmpty)
 	}
 	w := r.w
 	arena := w.out[:0]
@@ -69,7 +86,7 @@ func (r *round) filter(batch []byte, h *record.Header, keepLast bool) ([]byte, e
 	horizonPassed := h.Attributes.DeleteHorizon() && r.now >= h.BaseTimestamp
 	err := w.dec.Records(batch, func(bh *record.Header, rec *record.Record) error {
 		off := rec.Offset(bh)
-		if off <= r.latest {
+		if off <= r.latest && !keepAll {
 			if rec.Key == nil {
 				return nil
 			}
@@ -90,7 +107,7 @@ func (r *round) filter(batch []byte, h *record.Header, keepLast bool) ([]byte, e
 			arena, vs = copySpan(arena, hd.Value)
 			k.hdrs = append(k.hdrs, ks, vs)
 		}
-		tombstone = tombstone || rec.Value == nil
+		tombstone = tombstone || (rec.Value == nil && !keepAll)
 		kept = append(kept, k)
 		return nil
 	})
@@ -99,18 +116,14 @@ func (r *round) filter(batch []byte, h *record.Header, keepLast bool) ([]byte, e
 		return nil, err
 	}
 	r.stats.RecordsRemoved += int64(int(h.RecordsCount) - len(kept))
-	needHorizon := tombstone && !h.Attributes.DeleteHorizon()
+	needHorizon := (tombstone || keepAll) && !h.Attributes.DeleteHorizon()
 	switch {
-	case len(kept) == int(h.RecordsCount) && !needHorizon:
-		return batch, nil
 	case len(kept) == 0 && !retainEmpty:
 		return nil, nil
+	case len(kept) == int(h.RecordsCount) && !needHorizon:
+		return batch, nil
 	case len(kept) == 0:
-		spec := h.Spec()
-		spec.BaseTimestamp, spec.DeleteHorizon = h.MaxTimestamp, false
-		out, err := record.AppendBatch(w.rewritten(), spec, nil, record.CodecNone)
-		w.out2 = out
-		return out, err
+		return r.emptyBatch(h)
 	}
 	spec := h.Spec()
 	var shift int64
@@ -135,6 +148,26 @@ func (r *round) filter(batch []byte, h *record.Header, keepLast bool) ([]byte, e
 	out, err := record.AppendBatch(w.rewritten(), spec, recs, h.Attributes.Codec())
 	w.out2 = out
 	clear(recs)
+	return out, err
+}
+
+// dropRecords drops every record of the batch: the batch goes, or stays
+// empty when retainEmpty.
+func (r *round) dropRecords(h *record.Header, retainEmpty bool) ([]byte, error) {
+	r.stats.RecordsRemoved += int64(h.RecordsCount)
+	if !retainEmpty {
+		return nil, nil
+	}
+	return r.emptyBatch(h)
+}
+
+// emptyBatch is the header of h with no records: offsets, producer fields
+// and attributes kept, the delete horizon cleared.
+func (r *round) emptyBatch(h *record.Header) ([]byte, error) {
+	spec := h.Spec()
+	spec.BaseTimestamp, spec.DeleteHorizon = h.MaxTimestamp, false
+	out, err := record.AppendBatch(r.w.rewritten(), spec, nil, record.CodecNone)
+	r.w.out2 = out
 	return out, err
 }
 

@@ -8,13 +8,22 @@ import (
 )
 
 // FuzzFilter feeds arbitrary bytes, as a batch read from a segment, to the
-// cleaner's per-batch filter: it must return an error or a batch that
+// cleaner's per-batch filter (transaction markers included): it must return an error or a batch that
 // passes record.Validate and keeps the input's offset range, never panic.
 func FuzzFilter(f *testing.F) {
 	for _, codec := range []record.Codec{record.CodecNone, record.CodecGzip, record.CodecSnappy, record.CodecLZ4, record.CodecZstd} {
 		f.Add(buildBatch(f, codec, 1000, kv{key: "a", value: "1"}, kv{key: "b", null: true}, kv{key: "a", value: "2"}), int64(1), false)
 	}
 	f.Add(buildBatch(f, record.CodecNone, 5, kv{key: "x", value: "y"}), int64(-1), true)
+	for _, typ := range []record.ControlType{record.ControlAbort, record.ControlCommit} {
+		em := record.EndTxnMarker{Type: typ}
+		b, err := record.AppendBatch(nil, record.BatchSpec{BaseTimestamp: 5, ProducerID: 3, BaseSequence: record.NoSequence,
+			Transactional: true, Control: true}, []record.Record{em.Record()}, record.CodecNone)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, int64(0), false)
+	}
 	f.Fuzz(func(t *testing.T, batch []byte, latest int64, keepLast bool) {
 		h, err := record.ParseHeader(batch)
 		if err != nil || h.Size() != int64(len(batch)) {
