@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 
 	"github.com/spf13/cobra"
@@ -56,40 +57,32 @@ func txnListCommand(c *conn) *cobra.Command {
   basket txn list --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := out.check(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			adm, err := c.admin(ctx)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			if err := requireAPI(ctx, adm, kmsg.ListTransactions.Int16()); err != nil {
-				return err
-			}
-			ls, err := adm.ListTransactions(ctx, nil, nil)
-			if err != nil {
-				return kafkaErr(err, "")
-			}
-			type listed struct {
-				TxnID       string `json:"transactional_id"`
-				ProducerID  int64  `json:"producer_id"`
-				State       string `json:"state"`
-				Coordinator int32  `json:"coordinator"`
-			}
-			rows := []listed{}
-			for _, l := range ls.Sorted() {
-				rows = append(rows, listed{l.TxnID, l.ProducerID, l.State, l.Coordinator})
-			}
-			if out.json() {
-				return writeJSON(cmd.OutOrStdout(), rows)
-			}
-			t := newTable(cmd.OutOrStdout(), "TRANSACTIONAL-ID", "PRODUCER-ID", "STATE", "COORDINATOR")
-			for _, r := range rows {
-				t.row(r.TxnID, r.ProducerID, r.State, r.Coordinator)
-			}
-			return t.flush()
+			return c.adminRun(cmd, &out, func(ctx context.Context, adm *kadm.Client) error {
+				if err := requireAPI(ctx, adm, kmsg.ListTransactions.Int16()); err != nil {
+					return err
+				}
+				ls, err := adm.ListTransactions(ctx, nil, nil)
+				if err != nil {
+					return kafkaErr(err, "")
+				}
+				type listed struct {
+					TxnID       string `json:"transactional_id"`
+					ProducerID  int64  `json:"producer_id"`
+					State       string `json:"state"`
+					Coordinator int32  `json:"coordinator"`
+				}
+				rows := []listed{}
+				for _, l := range ls.Sorted() {
+					rows = append(rows, listed{l.TxnID, l.ProducerID, l.State, l.Coordinator})
+				}
+				return out.print(cmd.OutOrStdout(), rows, func() error {
+					t := newTable(cmd.OutOrStdout(), "TRANSACTIONAL-ID", "PRODUCER-ID", "STATE", "COORDINATOR")
+					for _, r := range rows {
+						t.row(r.TxnID, r.ProducerID, r.State, r.Coordinator)
+					}
+					return t.flush()
+				})
+			})
 		},
 	}
 	addOutputFlag(cmd, &out)
@@ -117,65 +110,63 @@ func txnDescribeCommand(c *conn) *cobra.Command {
   basket txn describe payments-tx-1 --format json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, ids []string) error {
-			if err := out.check(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			adm, err := c.admin(ctx)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			if err := requireAPI(ctx, adm, kmsg.DescribeTransactions.Int16()); err != nil {
-				return err
-			}
-			ds, err := adm.DescribeTransactions(ctx, ids...)
-			if err != nil {
-				return kafkaErr(err, "")
-			}
-			var rows []describedTxn
-			for _, id := range ids {
-				d, ok := ds[id]
-				switch {
-				case !ok:
-					return fmt.Errorf("transactional id %q: no answer from the broker", id)
-				case errors.Is(d.Err, kerr.TransactionalIDNotFound):
-					return fmt.Errorf("transactional id %q does not exist", id)
-				case d.Err != nil:
-					return fmt.Errorf("transactional id %q: %w", id, kafkaErr(d.Err, ""))
+			return c.adminRun(cmd, &out, func(ctx context.Context, adm *kadm.Client) error {
+				rows, err := describeTxns(ctx, adm, ids)
+				if err != nil {
+					return err
 				}
-				parts := map[string][]int32{}
-				for t, ps := range d.Topics {
-					for p := range ps {
-						parts[t] = append(parts[t], p)
-					}
-					sort.Slice(parts[t], func(i, j int) bool { return parts[t][i] < parts[t][j] })
-				}
-				rows = append(rows, describedTxn{id, d.Coordinator, d.State, d.ProducerID, d.ProducerEpoch,
-					d.TimeoutMillis, d.StartTimestamp, parts})
-			}
-			w := cmd.OutOrStdout()
-			if out.json() {
-				return writeJSON(w, rows)
-			}
-			for i, r := range rows {
-				if i > 0 {
-					fmt.Fprintln(w)
-				}
-				t := newTable(w)
-				t.row("TRANSACTIONAL-ID", r.TxnID)
-				t.row("STATE", r.State)
-				t.row("PRODUCER-ID", r.ProducerID)
-				t.row("PRODUCER-EPOCH", r.ProducerEpoch)
-				t.row("TIMEOUT-MS", r.TimeoutMs)
-				t.row("START-TIMESTAMP", r.StartTimestamp)
-				t.row("COORDINATOR", r.Coordinator)
-				t.row("PARTITIONS", dash(assignedString(r.Partitions)))
-				t.flush()
-			}
-			return nil
+				return printEach(cmd.OutOrStdout(), &out, rows, printTxn)
+			})
 		},
 	}
 	addOutputFlag(cmd, &out)
 	return cmd
+}
+
+// describeTxns describes the transactional ids, failing on the first that
+// does not exist or cannot be described.
+func describeTxns(ctx context.Context, adm *kadm.Client, ids []string) ([]describedTxn, error) {
+	if err := requireAPI(ctx, adm, kmsg.DescribeTransactions.Int16()); err != nil {
+		return nil, err
+	}
+	ds, err := adm.DescribeTransactions(ctx, ids...)
+	if err != nil {
+		return nil, kafkaErr(err, "")
+	}
+	var rows []describedTxn
+	for _, id := range ids {
+		d, ok := ds[id]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("transactional id %q: no answer from the broker", id)
+		case errors.Is(d.Err, kerr.TransactionalIDNotFound):
+			return nil, fmt.Errorf("transactional id %q does not exist", id)
+		case d.Err != nil:
+			return nil, fmt.Errorf("transactional id %q: %w", id, kafkaErr(d.Err, ""))
+		}
+		parts := map[string][]int32{}
+		for t, ps := range d.Topics {
+			for p := range ps {
+				parts[t] = append(parts[t], p)
+			}
+			sort.Slice(parts[t], func(i, j int) bool { return parts[t][i] < parts[t][j] })
+		}
+		rows = append(rows, describedTxn{id, d.Coordinator, d.State, d.ProducerID, d.ProducerEpoch,
+			d.TimeoutMillis, d.StartTimestamp, parts})
+	}
+	return rows, nil
+}
+
+// printTxn writes one described transaction as a two-column table.
+func printTxn(w io.Writer, r describedTxn) {
+	t := newTable(w)
+	t.row("TRANSACTIONAL-ID", r.TxnID)
+	t.row("STATE", r.State)
+	t.row("PRODUCER-ID", r.ProducerID)
+	t.row("PRODUCER-EPOCH", r.ProducerEpoch)
+	t.row("TIMEOUT-MS", r.TimeoutMs)
+	t.row("START-TIMESTAMP", r.StartTimestamp)
+	t.row("COORDINATOR", r.Coordinator)
+	t.row("PARTITIONS", dash(assignedString(r.Partitions)))
+	t.flush()
 }
