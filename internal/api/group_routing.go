@@ -80,15 +80,29 @@ func awaitGroup(ctx context.Context, ch <-chan kmsg.Response) (kmsg.Response, er
 	}
 }
 
-// fanOut runs one command per shard, built by cmdFor from the indexes of
-// the items that shard owns (all of them, in order, when shardOf is nil:
-// every shard gets every item). The Wait-side function returns the
-// shards' answers.
+// fanOut runs one group command per shard, built by cmdFor from the
+// indexes of the items that shard owns (all of them, in order, when
+// shardOf is nil: every shard gets every item). The Wait-side function
+// returns the shards' answers.
 func (h *Handlers) fanOut(ctx context.Context, n int, shardOf func(i int) int32, cmdFor func(items []int) groupCommand) (func(context.Context) ([]kmsg.Response, error), error) {
+	shards := int32(0)
+	if h.Groups != nil {
+		shards = h.Groups.Partitions()
+	}
+	return fanOutShards(ctx, n, shards, shardOf, cmdFor, h.submitGroup)
+}
+
+// fanOutShards is the fan-out of the group and transaction coordinators:
+// it splits n items over shards (all to shard 0 when there are no shards,
+// which then answers for a missing coordinator), submits cmdFor of each
+// shard's items in the order shards first appear, and returns a function
+// that waits for every answer in that order.
+func fanOutShards[C any](ctx context.Context, n int, shards int32, shardOf func(i int) int32, cmdFor func(items []int) C,
+	submit func(context.Context, int32, C) (<-chan kmsg.Response, error)) (func(context.Context) ([]kmsg.Response, error), error) {
 	byShard := map[int32][]int{}
 	var order []int32
 	switch {
-	case h.Groups == nil:
+	case shards == 0:
 		for i := range n {
 			byShard[0] = append(byShard[0], i)
 		}
@@ -98,7 +112,7 @@ func (h *Handlers) fanOut(ctx context.Context, n int, shardOf func(i int) int32,
 		for i := range all {
 			all[i] = i
 		}
-		for p := range h.Groups.Partitions() {
+		for p := range shards {
 			byShard[p] = all
 			order = append(order, p)
 		}
@@ -113,7 +127,7 @@ func (h *Handlers) fanOut(ctx context.Context, n int, shardOf func(i int) int32,
 	}
 	chans := make([]<-chan kmsg.Response, 0, len(order))
 	for _, p := range order {
-		ch, err := h.submitGroup(ctx, p, cmdFor(byShard[p]))
+		ch, err := submit(ctx, p, cmdFor(byShard[p]))
 		if err != nil {
 			return nil, err
 		}

@@ -65,55 +65,16 @@ func (h *Handlers) coordinateTxn(ctx context.Context, transactionalID string, cm
 	return nil, func(ctx context.Context) (kmsg.Response, error) { return awaitGroup(ctx, ch) }, nil
 }
 
-// fanOutTxn submits one command per shard, built by cmdFor from the
-// indexes of the items that shard owns (every shard gets every item when
-// shardOf is nil), and returns a function waiting for their answers.
+// fanOutTxn submits one transaction command per shard, built by cmdFor
+// from the indexes of the items that shard owns (every shard gets every
+// item when shardOf is nil), and returns a function waiting for their
+// answers (fanOutShards).
 func (h *Handlers) fanOutTxn(ctx context.Context, n int, shardOf func(i int) int32, cmdFor func(items []int) txnCommand) (func(context.Context) ([]kmsg.Response, error), error) {
-	byShard := map[int32][]int{}
-	var order []int32
-	switch {
-	case h.Txns == nil:
-		order = []int32{0}
-		for i := range n {
-			byShard[0] = append(byShard[0], i)
-		}
-	case shardOf == nil:
-		all := make([]int, n)
-		for i := range all {
-			all[i] = i
-		}
-		for p := range h.Txns.Partitions() {
-			byShard[p] = all
-			order = append(order, p)
-		}
-	default:
-		for i := range n {
-			p := shardOf(i)
-			if _, ok := byShard[p]; !ok {
-				order = append(order, p)
-			}
-			byShard[p] = append(byShard[p], i)
-		}
+	shards := int32(0)
+	if h.Txns != nil {
+		shards = h.Txns.Partitions()
 	}
-	chans := make([]<-chan kmsg.Response, 0, len(order))
-	for _, p := range order {
-		ch, err := h.submitTxn(ctx, p, cmdFor(byShard[p]))
-		if err != nil {
-			return nil, err
-		}
-		chans = append(chans, ch)
-	}
-	return func(ctx context.Context) ([]kmsg.Response, error) {
-		out := make([]kmsg.Response, 0, len(chans))
-		for _, ch := range chans {
-			resp, err := awaitGroup(ctx, ch)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, resp)
-		}
-		return out, nil
-	}, nil
+	return fanOutShards(ctx, n, shards, shardOf, cmdFor, h.submitTxn)
 }
 
 // createTransactionStateTopic creates __transaction_state with the
