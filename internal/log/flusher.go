@@ -63,10 +63,13 @@ func (f *flusher) run() {
 	}
 }
 
-// requestDue asks for the logs whose flush.ms has passed (DurabilityAsync).
+// requestDue asks for the logs whose flush.ms has passed (DurabilityAsync),
+// and keeps each active segment's page cache within
+// PageCacheRetainBytes of its end (segment.dropBehindUnsynced).
 func (f *flusher) requestDue() {
 	now := f.d.clock.Now().UnixMilli()
 	for _, l := range f.d.Logs() {
+		l.active().dropBehindUnsynced(f.d.opts.PageCacheRetainBytes)
 		ms := l.cfg.Load().FlushIntervalMs
 		if l.unflushed.Load() > 0 && now-l.lastFlush.Load() >= ms {
 			f.request(l)

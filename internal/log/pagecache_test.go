@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/basketmq/basket/internal/clock"
 	"github.com/basketmq/basket/internal/record"
@@ -127,4 +128,56 @@ func readBatchAt(t *testing.T, l *Log, offset int64) []byte {
 		t.Fatalf("Read(%d): header %+v, %v", offset, h, err)
 	}
 	return b[:h.Size()]
+}
+
+// Under DurabilityAsync nothing is fsynced, so the flusher's checks advise
+// the bytes more than the retain window behind the end twice: the first
+// advice starts their writeback, the second, a check later, drops the
+// clean pages. The log is never made durable by it.
+func TestFlusher_AsyncPolicyDropsPageCacheBehindRetainWindow(t *testing.T) {
+	fsKinds(t, func(t *testing.T, fs vfs.FS, dir string) {
+		clk := clock.NewFake(t0)
+		rec := &dropRecorder{FS: fs, drops: map[string][][2]int64{}}
+		d := openTestDir(t, rec, dir, clk, func(o *Options) {
+			o.Durability = DurabilityAsync
+			o.FlushCheckInterval = time.Second
+			o.PageCacheRetainBytes = 4096
+		})
+		l := mustCreate(t, d, "t")
+		for range 20 {
+			mustAppend(t, l, testBatch(1, 1000, 1))
+		}
+		size := l.active().size.Load()
+		calls := func() [][2]int64 {
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			var out [][2]int64
+			for _, r := range rec.drops {
+				out = append(out, r...)
+			}
+			return out
+		}
+		tick := func() {
+			eventually(t, "flusher parked on the clock", func() bool { return clk.Timers() == 4 })
+			clk.Advance(time.Second)
+		}
+		tick()
+		eventually(t, "the first advice", func() bool { return len(calls()) == 1 })
+		if got, want := calls()[0], [2]int64{0, size - 4096}; got != want {
+			t.Fatalf("first advice %v, want %v", got, want)
+		}
+		tick()
+		eventually(t, "the second advice", func() bool { return len(calls()) == 2 })
+		if got, want := calls()[1], [2]int64{0, size - 4096}; got != want {
+			t.Fatalf("second advice %v, want %v", got, want)
+		}
+		tick() // nothing new appended: no more advice
+		eventually(t, "flusher parked on the clock", func() bool { return clk.Timers() == 4 })
+		if n := len(calls()); n != 2 {
+			t.Fatalf("%d advice calls with nothing appended, want 2", n)
+		}
+		if l.DurableOffset() != 0 {
+			t.Fatalf("dropping the page cache made the log durable to %d", l.DurableOffset())
+		}
+	})
 }

@@ -58,6 +58,7 @@ type segment struct {
 	sealed      atomic.Bool
 	indexSynced bool  // indexes written and synced after sealing
 	dropped     int64 // bytes of the .log below which the page cache was dropped
+	advised     int64 // DurabilityAsync: end of the range advised once (writeback started)
 
 	// retired is set before a deleted segment is queued for closing; a
 	// flush racing with the close ignores the closed file's error.
@@ -165,6 +166,38 @@ func (s *segment) flush() error {
 		return err
 	}
 	return nil
+}
+
+// dropBehindUnsynced is dropBehind for DurabilityAsync, where data is not
+// fsynced and dirty pages cannot be dropped: each call advises the bytes
+// more than retain behind the end, which starts their writeback (the
+// kernel writes dirty pages back on POSIX_FADV_DONTNEED without waiting),
+// and advises again what the previous call advised, whose pages are clean
+// by now and leave the cache. It changes nothing about durability: no sync
+// is made or implied.
+func (s *segment) dropBehindUnsynced(retain int64) {
+	if retain < 0 {
+		return
+	}
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	if s.retired.Load() {
+		return
+	}
+	d, ok := s.log.(vfs.CacheDropper)
+	end := s.size.Load() - retain
+	if !ok || end <= s.dropped {
+		return
+	}
+	s.advised = max(s.advised, s.dropped) // a flush may have dropped past it
+	if s.advised > s.dropped {
+		_ = d.DropCache(s.dropped, s.advised-s.dropped) // advice; failure costs only memory
+		s.dropped = s.advised
+	}
+	if end > s.advised {
+		_ = d.DropCache(s.advised, end-s.advised)
+		s.advised = end
+	}
 }
 
 // dropBehind drops from the page cache the durable bytes more than retain
