@@ -133,6 +133,11 @@ func (e *engine[M]) submit(ctx context.Context, p int32, cmd command[M]) (<-chan
 	if p < 0 || p >= int32(len(e.shards)) {
 		return nil, errNoShard
 	}
+	if err := ctx.Err(); err != nil {
+		// Checked first: below, a free queue slot and a done context are
+		// both ready and select would pick either.
+		return nil, err
+	}
 	c := &call[M]{cmd: cmd, p: p, reply: make(chan kmsg.Response, 1)}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
