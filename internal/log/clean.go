@@ -194,6 +194,13 @@ func (c *CleanedSegment) AppendAbortedTxn(a AbortedTxn) error {
 // Size is the bytes written so far.
 func (c *CleanedSegment) Size() int64 { return c.seg.size.Load() }
 
+// IndexEntries is the number of offset-index entries so far.
+func (c *CleanedSegment) IndexEntries() int {
+	c.seg.index.mu.RLock()
+	defer c.seg.index.mu.RUnlock()
+	return len(c.seg.index.entries)
+}
+
 // NextOffset is the offset after the last batch written.
 func (c *CleanedSegment) NextOffset() int64 { return c.seg.next.Load() }
 

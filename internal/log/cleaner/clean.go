@@ -120,19 +120,9 @@ func (r *round) run() error {
 	// Every aborted transaction with a batch or its marker in the recopied
 	// segments; its batches go and the cleaned .txnindex is rebuilt.
 	r.txn.reset(t.l.AbortedTxns(todo[0].BaseOffset, todo[len(todo)-1].NextOffset))
-	var reps []log.Replacement
-	for _, g := range groupBySize(todo, r.cfg, t.firstUncleanable) {
-		cs, err := r.cleanGroup(g)
-		if err != nil {
-			for _, rep := range reps {
-				rep.Cleaned.Abort()
-			}
-			return err
-		}
-		reps = append(reps, log.Replacement{Cleaned: cs, Old: g})
-	}
-	if len(reps) == 0 {
-		return nil
+	reps, err := r.recopy(todo)
+	if err != nil || len(reps) == 0 {
+		return err
 	}
 	return t.l.ReplaceSegments(reps, t.gen)
 }
@@ -242,58 +232,94 @@ func (r *round) checkDone() error {
 	}
 }
 
-// groupBySize splits consecutive segments into groups that each become one
-// cleaned segment: no larger together than segment.bytes, with offset
-// indexes within segment.index.bytes, and an offset range that fits the
-// index's 32-bit relative offsets (Kafka's groupSegmentsBySize).
-func groupBySize(segs []log.SegmentInfo, cfg log.Config, firstUncleanable int64) [][]log.SegmentInfo {
-	var groups [][]log.SegmentInfo
-	maxEntries := max(cfg.SegmentIndexBytes/8, 1)
-	for len(segs) > 0 {
-		g := segs[:1]
-		size, entries := segs[0].Size, segs[0].IndexEntries
-		for len(g) < len(segs) {
-			n := segs[len(g)]
-			lastOffset := firstUncleanable - 1
-			if len(g)+1 < len(segs) {
-				lastOffset = segs[len(g)+1].BaseOffset - 1
-			}
-			if size+n.Size > cfg.SegmentBytes || entries+n.IndexEntries > maxEntries ||
-				(n.Size > 0 && lastOffset-g[0].BaseOffset > math.MaxInt32) {
-				break
-			}
-			size += n.Size
-			entries += n.IndexEntries
-			g = segs[:len(g)+1]
-		}
-		groups = append(groups, g)
-		segs = segs[len(g):]
-	}
-	return groups
+// group is the cleaned segment being written and the old segments it
+// replaces. pending is the last batch of the latest old segment when the
+// filter dropped it: it is written, emptied, if the group ends there, so
+// the cleaned segment's offset range reaches every segment it replaces
+// (recovery of an interrupted swap relies on it; Kafka likewise keeps the
+// last batch of a cleaning round).
+type group struct {
+	cs      *log.CleanedSegment
+	old     []log.SegmentInfo
+	pending *record.Header
 }
 
-// cleanGroup recopies one group of segments into a cleaned segment; the
-// round swaps all its groups in together.
-func (r *round) cleanGroup(g []log.SegmentInfo) (*log.CleanedSegment, error) {
-	cs, err := r.t.l.CreateCleanedSegment(g[0].BaseOffset)
-	if err != nil {
+// recopy filters the segments into cleaned segments, each replacing a run
+// of consecutive old segments; the round swaps them all in together. A
+// segment joins the current cleaned segment while the bytes written so far
+// plus all of its own stay within segment.bytes, their offset-index entries
+// within segment.index.bytes, and its offsets within the index's 32-bit
+// reach of the group's base. Kafka groups by the old segments' sizes, so a
+// clean that drops most records leaves one small segment per old one for
+// later cleans to merge; grouping by what was written merges them now and
+// creates fewer files.
+func (r *round) recopy(todo []log.SegmentInfo) ([]log.Replacement, error) {
+	var reps []log.Replacement
+	var g *group
+	fail := func(err error) ([]log.Replacement, error) {
+		if g != nil {
+			g.cs.Abort()
+		}
+		for _, rep := range reps {
+			rep.Cleaned.Abort()
+		}
 		return nil, err
 	}
-	for i, s := range g {
-		if err := r.cleanSegment(cs, s, i == len(g)-1); err != nil {
-			cs.Abort()
-			return nil, err
+	maxEntries := max(r.cfg.SegmentIndexBytes/8, 1)
+	for i, s := range todo {
+		lastOffset := r.t.firstUncleanable - 1 // the most s can hold
+		if i+1 < len(todo) {
+			lastOffset = todo[i+1].BaseOffset - 1
+		}
+		if g != nil && (g.cs.Size()+s.Size > r.cfg.SegmentBytes ||
+			g.cs.IndexEntries()+s.IndexEntries > maxEntries ||
+			(s.Size > 0 && lastOffset-g.old[0].BaseOffset > math.MaxInt32)) {
+			rep, err := r.finishGroup(g)
+			if err != nil {
+				return fail(err)
+			}
+			reps, g = append(reps, rep), nil
+		}
+		if g == nil {
+			cs, err := r.t.l.CreateCleanedSegment(s.BaseOffset)
+			if err != nil {
+				return fail(err)
+			}
+			g = &group{cs: cs}
+		}
+		g.old = append(g.old, s)
+		if err := r.cleanSegment(g, s); err != nil {
+			return fail(err)
 		}
 	}
-	return cs, nil
+	if g == nil {
+		return reps, nil
+	}
+	rep, err := r.finishGroup(g)
+	if err != nil {
+		return fail(err)
+	}
+	return append(reps, rep), nil
 }
 
-// cleanSegment filters every batch of s into cs. The last batch of the
-// group's last segment is always kept, emptied if need be, so the cleaned
-// segment's offset range reaches every segment it replaces (recovery of an
-// interrupted swap relies on it; Kafka likewise keeps the last batch of a
-// cleaning round).
-func (r *round) cleanSegment(cs *log.CleanedSegment, s log.SegmentInfo, lastOfGroup bool) error {
+// finishGroup writes the group's pending last batch, emptied.
+func (r *round) finishGroup(g *group) (log.Replacement, error) {
+	if g.pending != nil {
+		out, err := r.emptyBatch(g.pending)
+		if err != nil {
+			return log.Replacement{}, err
+		}
+		if err := g.cs.Append(out); err != nil {
+			return log.Replacement{}, err
+		}
+		r.stats.BytesWritten += int64(len(out))
+		g.pending = nil
+	}
+	return log.Replacement{Cleaned: g.cs, Old: g.old}, nil
+}
+
+// cleanSegment filters every batch of s into the group's cleaned segment.
+func (r *round) cleanSegment(g *group, s log.SegmentInfo) error {
 	br := newBatchReader(s, &r.w.buf, 0)
 	if mem := r.w.cachedBytes(s); mem != nil {
 		br = memBatchReader(s, mem)
@@ -313,19 +339,24 @@ func (r *round) cleanSegment(cs *log.CleanedSegment, s log.SegmentInfo, lastOfGr
 			r.c.throttle.maybeThrottle(h.Size(), r.c.quit)
 			r.stats.BytesRead += h.Size()
 		}
-		keepLast := lastOfGroup && pos+h.Size() == s.Size
-		out, err := r.filter(batch, &h, keepLast)
+		// A batch of s supersedes the previous segment's last batch as
+		// the one to keep at the group's end.
+		g.pending = nil
+		out, err := r.filter(batch, &h, false)
 		if err != nil {
 			return fmt.Errorf("segment %d position %d: %w", s.BaseOffset, pos, err)
 		}
 		if out == nil {
+			if pos+h.Size() == s.Size {
+				g.pending = &h
+			}
 			continue
 		}
-		if err := cs.Append(out); err != nil {
+		if err := g.cs.Append(out); err != nil {
 			return err
 		}
 		if r.index != nil {
-			if err := cs.AppendAbortedTxn(*r.index); err != nil {
+			if err := g.cs.AppendAbortedTxn(*r.index); err != nil {
 				return err
 			}
 		}

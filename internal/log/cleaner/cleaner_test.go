@@ -2,6 +2,7 @@ package cleaner
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -400,4 +401,64 @@ func fileNames(t *testing.T, fs vfs.FS, dir string) []string {
 		out = append(out, e.Name())
 	}
 	return out
+}
+
+// TestCleaner_GroupsOldSegmentsByBytesWritten checks how a clean groups
+// old segments into cleaned ones: segments that lose most of their records
+// merge into few cleaned segments, segments that keep theirs stay apart,
+// no cleaned segment passes segment.bytes, the offsets of consecutive
+// segments never overlap, and a reopen reads the same log.
+func TestCleaner_GroupsOldSegmentsByBytesWritten(t *testing.T) {
+	fsKinds(t, func(t *testing.T, fs vfs.FS, dir string) {
+		clk := clock.NewFake(t0)
+		d := openDir(t, fs, dir, clk)
+		l := mustCreate(t, d, "c")
+		// 2,000 updates of 20 keys, then 300 records of unique keys that
+		// all survive.
+		want := fill(t, l, record.CodecNone, t0.UnixMilli(), 20, 2000, 10)
+		for i := 0; i < 300; i += 10 {
+			var recs []kv
+			for j := i; j < i+10; j++ {
+				recs = append(recs, kv{key: fmt.Sprintf("unique-%d", j), value: "u" + string(make([]byte, 40))})
+			}
+			info := appendKV(t, l, record.CodecNone, t0.UnixMilli(), recs...)
+			want.apply(info.BaseOffset, recs...)
+		}
+		sealAll(t, l, t0.UnixMilli())
+		before := len(l.Segments())
+		c := newCleaner(d, Options{})
+		if ok, err := c.CleanLog(l); !ok || err != nil {
+			t.Fatalf("CleanLog: %v %v", ok, err)
+		}
+		segs := l.Segments()
+		cfg := compactConfig()
+		kept := 0
+		for i, s := range segs {
+			if s.Size > cfg.SegmentBytes {
+				t.Fatalf("segment %d: %d bytes, over segment.bytes %d", s.BaseOffset, s.Size, cfg.SegmentBytes)
+			}
+			if i > 0 && segs[i-1].NextOffset > s.BaseOffset {
+				t.Fatalf("segment %d starts before the previous one ends at %d", s.BaseOffset, segs[i-1].NextOffset)
+			}
+			kept += int(s.Size)
+		}
+		// The unique keys alone fill several segments; everything before
+		// them shrinks to one or two.
+		unique := 300 * 60
+		if min := unique / int(cfg.SegmentBytes); len(segs) < min || len(segs) > min+5 || len(segs) >= before/2 {
+			t.Fatalf("%d segments before, %d after cleaning %d bytes", before, len(segs), kept)
+		}
+		t.Logf("%d segments before, %d after cleaning", before, len(segs))
+		checkLatest(t, readAll(t, l), want, false)
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+		d = openDir(t, fs, dir, clk)
+		defer d.Close()
+		l, _ = d.Log(l.TopicPartition())
+		if got := len(l.Segments()); got != len(segs) {
+			t.Fatalf("%d segments after reopen, %d before", got, len(segs))
+		}
+		checkLatest(t, readAll(t, l), want, false)
+	})
 }

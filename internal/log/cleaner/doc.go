@@ -25,9 +25,10 @@
 // that share holds the dirty segments the map pass read, so the recopy
 // takes them from memory (and trusts the CRCs the map pass checked); the
 // map always comes first, and the memory is kept for the next clean. Then every segment from the log
-// start up to the mapped end is recopied, in groups no larger than
-// segment.bytes, into one new segment per group: a record survives if no
-// later record has its key. Offsets never change: surviving records keep
+// start up to the mapped end is recopied, in groups, into one new segment per group: a record
+// survives if no later record has its key. An old segment joins the
+// current group while what was written so far plus its whole size fits
+// segment.bytes, so segments that shrink to little merge in the same clean. Offsets never change: surviving records keep
 // theirs, batches keep their offset range (gaps are normal), and a batch
 // that loses records is rewritten with its original codec and a new CRC.
 // Tombstones (null values) are kept until delete.retention.ms after the
