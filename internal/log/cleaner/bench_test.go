@@ -100,6 +100,7 @@ func BenchmarkClean(b *testing.B) {
 	defer d.Close()
 	c := New(d, Options{Logger: quiet, // the default 128 MiB dedupe buffer
 		Bound: func(l *log.Log) (Bound, bool) { return Bound{UpperOffset: l.LogEndOffset()}, true }})
+	defer c.Close()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		l, segs := fillBenchLog(b, d, fmt.Sprint("bench", i))

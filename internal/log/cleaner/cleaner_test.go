@@ -25,7 +25,7 @@ func TestCleaner_KeepsLatestPerKeyEveryCodec(t *testing.T) {
 				l := mustCreate(t, d, "c")
 				want := fill(t, l, codec, t0.UnixMilli(), 50, 1000, 7)
 				end, before := l.LogEndOffset(), l.Size()
-				c := newCleaner(d, Options{})
+				c := newCleaner(t, d, Options{})
 				if ok, err := c.CleanLog(l); !ok || err != nil {
 					t.Fatalf("CleanLog: %v %v", ok, err)
 				}
@@ -104,7 +104,7 @@ func TestCleaner_ExactlyOneRecordPerKeyOnceSealed(t *testing.T) {
 		l := mustCreate(t, d, "c")
 		want := fill(t, l, record.CodecNone, t0.UnixMilli(), 100, 2000, 10)
 		sealAll(t, l, t0.UnixMilli())
-		c := newCleaner(d, Options{})
+		c := newCleaner(t, d, Options{})
 		if _, err := c.CleanLog(l); err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +124,7 @@ func TestCleaner_MultiPassWithTinyDedupeBuffer(t *testing.T) {
 		want := fill(t, l, record.CodecLZ4, t0.UnixMilli(), 300, 3000, 9)
 		sealAll(t, l, t0.UnixMilli())
 		// 24 bytes per key: room for about 45 keys, 300 are dirty.
-		c := newCleaner(d, Options{DedupeBufferSize: 50 * bytesPerEntry})
+		c := newCleaner(t, d, Options{DedupeBufferSize: 50 * bytesPerEntry})
 		passes := 0
 		for {
 			ok, err := c.CleanOnce()
@@ -173,7 +173,7 @@ func TestCleaner_TombstonesExpireAfterDeleteRetention(t *testing.T) {
 			want.apply(info.BaseOffset, kv{key: k, null: true})
 		}
 		sealAll(t, l, ts)
-		c := newCleaner(d, Options{})
+		c := newCleaner(t, d, Options{})
 		if _, err := c.CleanLog(l); err != nil {
 			t.Fatal(err)
 		}
@@ -236,7 +236,7 @@ func TestCleaner_MinCompactionLagKeepsRecentSegments(t *testing.T) {
 	want := fill(t, l, record.CodecNone, now, 10, 300, 5)
 	sealAll(t, l, now)
 	before := len(readAll(t, l))
-	c := newCleaner(d, Options{})
+	c := newCleaner(t, d, Options{})
 	if ok, _ := c.CleanOnce(); ok {
 		t.Fatal("cleaned records younger than min.compaction.lag.ms")
 	}
@@ -265,7 +265,7 @@ func TestCleaner_MaxCompactionLagForcesClean(t *testing.T) {
 	}
 	fill(t, l, record.CodecNone, t0.UnixMilli(), 10, 300, 5)
 	sealAll(t, l, t0.UnixMilli())
-	c := newCleaner(d, Options{})
+	c := newCleaner(t, d, Options{})
 	if ok, _ := c.CleanOnce(); !ok { // all dirty: ratio 1 > 0.99
 		t.Fatal("a fully dirty log was not cleaned")
 	}
@@ -295,6 +295,7 @@ func TestCleaner_NeverCleansAtOrAboveTheBound(t *testing.T) {
 		}
 	}
 	c := New(d, Options{Logger: quiet, Bound: func(*log.Log) (Bound, bool) { return Bound{UpperOffset: bound}, true }})
+	t.Cleanup(c.Close)
 	if _, err := c.CleanLog(l); err != nil {
 		t.Fatal(err)
 	}
@@ -326,6 +327,7 @@ func TestCleaner_KeepsLastBatchOfActiveProducer(t *testing.T) {
 	c := New(d, Options{Logger: quiet, Bound: func(l *log.Log) (Bound, bool) {
 		return Bound{UpperOffset: l.LogEndOffset(), Producers: producers}, true
 	}})
+	t.Cleanup(c.Close)
 	if _, err := c.CleanLog(l); err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +367,7 @@ func TestCleaner_CorruptBatchStopsCleaningThatLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	c := newCleaner(d, Options{})
+	c := newCleaner(t, d, Options{})
 	_, err = c.CleanLog(l)
 	if !errors.Is(err, record.ErrCorrupt) {
 		t.Fatalf("CleanLog of a corrupt log: %v, want ErrCorrupt", err)
@@ -426,7 +428,7 @@ func TestCleaner_GroupsOldSegmentsByBytesWritten(t *testing.T) {
 		}
 		sealAll(t, l, t0.UnixMilli())
 		before := len(l.Segments())
-		c := newCleaner(d, Options{})
+		c := newCleaner(t, d, Options{})
 		if ok, err := c.CleanLog(l); !ok || err != nil {
 			t.Fatalf("CleanLog: %v %v", ok, err)
 		}

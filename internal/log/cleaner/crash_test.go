@@ -75,7 +75,7 @@ func crashFixtureTxn(t *testing.T) (*vfs.FaultFS, *log.Dir, *log.Log, crashCheck
 		// The same log cleaned without a fault: the index a completed
 		// swap must leave.
 		_, d, l, _ := writeTxnFixture(t)
-		if _, err := newCleaner(d, Options{}).CleanLog(l); err != nil {
+		if _, err := newCleaner(t, d, Options{}).CleanLog(l); err != nil {
 			t.Fatal(err)
 		}
 		txnCleanedIndex = l.AbortedTxns(0, l.LogEndOffset())
@@ -135,7 +135,7 @@ func writeTxnFixture(t *testing.T) (*vfs.FaultFS, *log.Dir, *log.Log, model) {
 			// of these aborted transactions, whose data is gone, and keeps
 			// those of the later ones.
 			sealAll(t, l, t0.UnixMilli())
-			if _, err := newCleaner(d, Options{}).CleanLog(l); err != nil {
+			if _, err := newCleaner(t, d, Options{}).CleanLog(l); err != nil {
 				t.Fatal(err)
 			}
 			// The old segments are removed in the background: let that
@@ -197,7 +197,7 @@ func crashAtEveryCleaningStep(t *testing.T, fixture func(t *testing.T) (*vfs.Fau
 					}
 					return nil
 				})
-				c := newCleaner(d, Options{})
+				c := newCleaner(t, d, Options{})
 				cleaning.Store(true)
 				_, err := c.CleanLog(l)
 				cleaning.Store(false)
@@ -226,7 +226,7 @@ func crashAtEveryCleaningStep(t *testing.T, fixture func(t *testing.T) (*vfs.Fau
 					}
 				}
 				// The recovered log cleans again.
-				if _, err := newCleaner(d2, Options{}).CleanLog(l2); err != nil {
+				if _, err := newCleaner(t, d2, Options{}).CleanLog(l2); err != nil {
 					t.Fatalf("k=%d: clean after recovery: %v", k, err)
 				}
 				check(t, l2, true)
@@ -258,7 +258,7 @@ func failAtEveryCleaningStep(t *testing.T, fixture func(t *testing.T) (*vfs.Faul
 			}
 			return nil
 		})
-		c := newCleaner(d, Options{})
+		c := newCleaner(t, d, Options{})
 		cleaning.Store(true)
 		_, err := c.CleanLog(l)
 		cleaning.Store(false)

@@ -47,13 +47,16 @@ func openDir(t *testing.T, fs vfs.FS, path string, clk clock.Clock) *log.Dir {
 	return d
 }
 
-// newCleaner makes a cleaner that may clean every log up to its end.
-func newCleaner(d *log.Dir, opts Options) *Cleaner {
+// newCleaner makes a cleaner that may clean every log up to its end,
+// closed when the test ends.
+func newCleaner(t testing.TB, d *log.Dir, opts Options) *Cleaner {
 	if opts.Bound == nil {
 		opts.Bound = func(l *log.Log) (Bound, bool) { return Bound{UpperOffset: l.LogEndOffset()}, true }
 	}
 	opts.Logger = quiet
-	return New(d, opts)
+	c := New(d, opts)
+	t.Cleanup(c.Close)
+	return c
 }
 
 type kv struct {

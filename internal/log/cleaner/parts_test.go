@@ -90,7 +90,7 @@ func TestCleaner_PicksTheDirtiestLog(t *testing.T) {
 	fill(t, much, record.CodecNone, t0.UnixMilli(), 3, 300, 6)
 	sealAll(t, little, t0.UnixMilli())
 	sealAll(t, much, t0.UnixMilli())
-	c := newCleaner(d, Options{})
+	c := newCleaner(t, d, Options{})
 	// Both are wholly dirty (ratio 1); after one clean of each, only new
 	// updates make a log dirty again.
 	c.CleanOnce()
@@ -121,7 +121,7 @@ func TestCleaner_BackgroundThreadsCleanEveryLog(t *testing.T) {
 		sealAll(t, l, time.Now().UnixMilli())
 		logs = append(logs, l)
 	}
-	c := newCleaner(d, Options{Threads: 2, Backoff: 5 * time.Millisecond})
+	c := newCleaner(t, d, Options{Threads: 2, Backoff: 5 * time.Millisecond})
 	c.Start()
 	defer c.Close()
 	waitFor(t, "every log cleaned", func() bool {
@@ -156,7 +156,7 @@ func TestCleaner_TruncationDuringCleaningAbortsTheSwap(t *testing.T) {
 		}
 		return nil
 	})
-	c := newCleaner(d, Options{})
+	c := newCleaner(t, d, Options{})
 	if _, err := c.CleanLog(l); !errors.Is(err, log.ErrCleaningAborted) {
 		t.Fatalf("clean across a truncation: %v, want ErrCleaningAborted", err)
 	}
@@ -173,4 +173,30 @@ func TestCleaner_TruncationDuringCleaningAbortsTheSwap(t *testing.T) {
 	if len(got) == 0 || got[len(got)-1].offset >= cut {
 		t.Fatalf("records after the cut: %+v", got[len(got)-1])
 	}
+}
+
+// TestCleaner_CheckpointSurvivesClose checks the cleaner-offset-checkpoint:
+// written after a clean (by the writer goroutine, at the latest by Close),
+// a new cleaner on the same directory finds the log clean (without it, the
+// whole log would be dirty).
+func TestCleaner_CheckpointSurvivesClose(t *testing.T) {
+	fsKinds(t, func(t *testing.T, fs vfs.FS, dir string) {
+		d := openDir(t, fs, dir, clock.NewFake(t0))
+		defer d.Close()
+		l := mustCreate(t, d, "c")
+		fill(t, l, record.CodecNone, t0.UnixMilli(), 10, 500, 10)
+		sealAll(t, l, t0.UnixMilli())
+		c := newCleaner(t, d, Options{})
+		if r := c.DirtyRatio(l); r != 1 {
+			t.Fatalf("dirty ratio %v before the first clean, want 1", r)
+		}
+		if ok, err := c.CleanLog(l); !ok || err != nil {
+			t.Fatalf("CleanLog: %v %v", ok, err)
+		}
+		c.Close()
+		c2 := newCleaner(t, d, Options{})
+		if r := c2.DirtyRatio(l); r != 0 {
+			t.Fatalf("dirty ratio %v after the clean, want 0", r)
+		}
+	})
 }

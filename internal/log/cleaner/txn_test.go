@@ -95,7 +95,7 @@ func TestCleaner_TransactionalData(t *testing.T) {
 			t.Fatalf("%d aborted transactions indexed before cleaning, want 2", n)
 		}
 
-		c := newCleaner(d, Options{})
+		c := newCleaner(t, d, Options{})
 		if _, err := c.CleanLog(l); err != nil {
 			t.Fatal(err)
 		}
@@ -179,6 +179,7 @@ func TestCleaner_OpenTransactionAboveBoundUntouched(t *testing.T) {
 	}
 	bound := lso
 	c := New(d, Options{Logger: quiet, Bound: func(*log.Log) (Bound, bool) { return Bound{UpperOffset: bound}, true }})
+	t.Cleanup(c.Close)
 	if _, err := c.CleanLog(l); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func TestCleaner_CleanedTxnIndexSurvivesReopen(t *testing.T) {
 			txnFixture(t, l, ts)
 		}
 		sealAll(t, l, ts)
-		if _, err := newCleaner(d, Options{}).CleanLog(l); err != nil {
+		if _, err := newCleaner(t, d, Options{}).CleanLog(l); err != nil {
 			t.Fatal(err)
 		}
 		want := l.AbortedTxns(0, l.LogEndOffset())
