@@ -32,6 +32,7 @@ type Decoder struct {
 
 	header  Header
 	record  Record
+	key     RecordKey
 	headers []RecordHeader
 	buf     []byte // decompressed records
 	codecs  decompressors
@@ -62,23 +63,11 @@ func (d *Decoder) limit() int {
 // beyond MaxDecompressedBytes; fn may already have seen the records before
 // the fault.
 func (d *Decoder) Records(batch []byte, fn func(h *Header, r *Record) error) error {
-	h, err := validate(batch, !d.TrustCRC)
+	data, err := d.open(batch)
 	if err != nil {
 		return err
 	}
-	d.header = h
-	data := batch[HeaderSize:]
-	if codec := h.Attributes.Codec(); codec != CodecNone && len(data) > 0 {
-		d.buf, err = d.codecs.decompress(d.buf[:0], codec, data, d.limit())
-		if err != nil {
-			return err
-		}
-		data = d.buf
-	}
-	if int64(h.RecordsCount) > int64(len(data)/minRecordSize) {
-		return errorf(ErrCorrupt, "batch says %d records, but %d bytes of records hold at most %d",
-			h.RecordsCount, len(data), len(data)/minRecordSize)
-	}
+	h := &d.header
 	prevDelta := int32(-1)
 	for i := int32(0); i < h.RecordsCount; i++ {
 		r := reader{b: data, ok: true}
@@ -104,6 +93,29 @@ func (d *Decoder) Records(batch []byte, fn func(h *Header, r *Record) error) err
 		return errorf(ErrCorrupt, "%d bytes follow the batch's %d records", len(data), h.RecordsCount)
 	}
 	return nil
+}
+
+// open validates batch into d.header and returns its records section,
+// decompressed.
+func (d *Decoder) open(batch []byte) ([]byte, error) {
+	h, err := validate(batch, !d.TrustCRC)
+	if err != nil {
+		return nil, err
+	}
+	d.header = h
+	data := batch[HeaderSize:]
+	if codec := h.Attributes.Codec(); codec != CodecNone && len(data) > 0 {
+		d.buf, err = d.codecs.decompress(d.buf[:0], codec, data, d.limit())
+		if err != nil {
+			return nil, err
+		}
+		data = d.buf
+	}
+	if int64(h.RecordsCount) > int64(len(data)/minRecordSize) {
+		return nil, errorf(ErrCorrupt, "batch says %d records, but %d bytes of records hold at most %d",
+			h.RecordsCount, len(data), len(data)/minRecordSize)
+	}
+	return data, nil
 }
 
 // parseRecord decodes one record body, everything after its length, into

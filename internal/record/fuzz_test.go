@@ -107,6 +107,7 @@ func FuzzDecoder(f *testing.F) {
 			if errKind(err2) != errKind(err) {
 				t.Fatalf("decoding twice: %v, then %v", err, err2)
 			}
+			checkKeys(t, d, in, err, recs)
 			if err != nil {
 				continue
 			}
@@ -136,6 +137,43 @@ func checkReencode(t *testing.T, d *Decoder, h *Header, recs []Record) {
 	for i := range recs {
 		if !again[i].Equal(&recs[i]) {
 			t.Fatalf("record %d re-encoded as %+v, was %+v", i, again[i], recs[i])
+		}
+	}
+}
+
+// checkKeys reads with Keys, then Record for each record, a batch Records
+// decoded as recs or failed on with recErr: together they fail exactly
+// where Records does, and otherwise agree with it record by record.
+func checkKeys(t *testing.T, d *Decoder, in []byte, recErr error, recs []Record) {
+	t.Helper()
+	var keys []RecordKey
+	var full []Record
+	err := d.Keys(in, func(_ *Header, k *RecordKey) error {
+		keys = append(keys, RecordKey{OffsetDelta: k.OffsetDelta, Key: cloneBytes(k.Key), NullValue: k.NullValue})
+		r, err := d.Record(k)
+		if err != nil {
+			return errorf(ErrCorrupt, "%v", err)
+		}
+		full = append(full, r.Clone())
+		return nil
+	})
+	checkKind(t, "Decoder.Keys", err)
+	if (err == nil) != (recErr == nil) {
+		t.Fatalf("Keys and Record: %v; Records: %v", err, recErr)
+	}
+	if err != nil {
+		return
+	}
+	if len(keys) != len(recs) {
+		t.Fatalf("Keys gave %d records, Records %d", len(keys), len(recs))
+	}
+	for i, k := range keys {
+		r := &recs[i]
+		if k.OffsetDelta != r.OffsetDelta || !equalNullable(k.Key, r.Key) || k.NullValue != (r.Value == nil) {
+			t.Fatalf("record %d: Keys gave %+v, Records %+v", i, k, *r)
+		}
+		if !full[i].Equal(r) {
+			t.Fatalf("record %d: Record gave %+v, Records %+v", i, full[i], *r)
 		}
 	}
 }
