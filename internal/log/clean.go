@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/basketmq/basket/internal/record"
+	"github.com/basketmq/basket/internal/vfs"
 )
 
 // What the log offers the cleaner (package cleaner): a view of its
@@ -165,6 +166,11 @@ func (c *CleanedSegment) write() error {
 	}
 	if _, err := c.seg.log.WriteAt(c.buf, c.bufPos); err != nil {
 		return err
+	}
+	// Start writing the chunk to the device now: by the time seal syncs
+	// the file, most of it is there.
+	if w, ok := c.seg.log.(vfs.WritebackStarter); ok {
+		_ = w.StartWriteback(c.bufPos, int64(len(c.buf))) // advice
 	}
 	c.bufPos += int64(len(c.buf))
 	c.buf = c.buf[:0]

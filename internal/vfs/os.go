@@ -65,6 +65,20 @@ func (f osFile) DropCache(off, n int64) error {
 	return aerr
 }
 
+// StartWriteback implements WritebackStarter with
+// sync_file_range(SYNC_FILE_RANGE_WRITE).
+func (f osFile) StartWriteback(off, n int64) error {
+	rc, err := f.File.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.SyncFileRange(int(fd), off, n, unix.SYNC_FILE_RANGE_WRITE) }); err != nil {
+		return err
+	}
+	return serr
+}
+
 // Sync uses fdatasync: the log never depends on mtime, and the file size
 // change that an append makes is data-sync'ed metadata. The descriptor is
 // used through SyscallConn so that a concurrent Close cannot hand its number

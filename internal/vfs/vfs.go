@@ -54,6 +54,15 @@ type CacheDropper interface {
 	DropCache(off, n int64) error
 }
 
+// WritebackStarter is implemented by files that can start writing their
+// dirty pages to the device without waiting for it (sync_file_range with
+// SYNC_FILE_RANGE_WRITE), so that a later Sync has less left to wait for.
+// It is advice: it makes nothing durable (only Sync does), and an error
+// only means the advice was not taken.
+type WritebackStarter interface {
+	StartWriteback(off, n int64) error
+}
+
 // ReadFile reads a whole file.
 func ReadFile(fs FS, name string) ([]byte, error) {
 	f, err := fs.OpenFile(name, os.O_RDONLY, 0)
