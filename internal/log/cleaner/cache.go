@@ -1,9 +1,6 @@
 package cleaner
 
 import (
-	"fmt"
-	"io"
-
 	"github.com/basketmq/basket/internal/log"
 )
 
@@ -35,32 +32,34 @@ func (w *worker) beforeGrow(newBytes int64) {
 	}
 }
 
-// cacheSegment reads the whole of s into the arena if the budget allows,
-// returning its bytes, or nil.
-func (w *worker) cacheSegment(s log.SegmentInfo) ([]byte, error) {
+// cacheSpace returns room in the arena for the whole of s if the budget
+// allows, or nil. The map pass reads s into it as it maps s, and then
+// keeps it with keepCached.
+func (w *worker) cacheSpace(s log.SegmentInfo) []byte {
 	need := w.used + s.Size
 	if need+w.mapBytes() > w.budget || s.Size == 0 {
-		return nil, nil
+		return nil
 	}
 	if int64(cap(w.arena)) < need {
 		grown := make([]byte, min(max(2*int64(cap(w.arena)), need), w.budget-w.mapBytes()))
 		copy(grown, w.arena[:w.used])
 		w.arena = grown
 	}
-	b := w.arena[w.used:need:need]
-	n, err := s.ReadAt(b, 0)
-	if int64(n) < s.Size {
-		if err == nil || err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, fmt.Errorf("segment %d: read: %w", s.BaseOffset, err)
+	return w.arena[w.used:need:need]
+}
+
+// keepCached records that b, from cacheSpace, now holds all of s, unless
+// the cache was dropped meanwhile (the map grew into it).
+func (w *worker) keepCached(s log.SegmentInfo, b []byte) {
+	need := w.used + s.Size
+	if int64(len(b)) != s.Size || int64(cap(w.arena)) < need || &w.arena[w.used:need][0] != &b[0] {
+		return
 	}
 	if w.cached == nil {
 		w.cached = map[int64]cachedSegment{}
 	}
 	w.cached[s.BaseOffset] = cachedSegment{w.used, s.Size}
 	w.used = need
-	return b, nil
 }
 
 // cachedBytes returns s's bytes if the map pass cached them.

@@ -25,25 +25,54 @@ func (c *Cleaner) readCheckpoint() map[log.TopicPartition]int64 {
 	return m
 }
 
-// setCheckpoint records tp's first dirty offset and rewrites the file,
-// dropping partitions the Dir no longer has.
-func (c *Cleaner) setCheckpoint(tp log.TopicPartition, offset int64) error {
-	c.ckMu.Lock()
-	defer c.ckMu.Unlock()
-	live := map[log.TopicPartition]bool{}
-	for _, l := range c.dir.Logs() {
-		live[l.TopicPartition()] = true
-	}
+// setCheckpoint records tp's first dirty offset. The file is rewritten
+// off the cleaning path, by a writer goroutine that takes every update
+// made meanwhile in one write, and last by Close. The checkpoint only says
+// where the next clean starts, and a clean's swap is durable before its
+// checkpoint is set: a checkpoint lost in a crash makes the next clean
+// reread segments that are already clean, nothing worse.
+func (c *Cleaner) setCheckpoint(tp log.TopicPartition, offset int64) {
 	c.mu.Lock()
 	c.checkpoints[tp] = offset
-	out := make(map[log.TopicPartition]int64, len(c.checkpoints))
-	for p, o := range c.checkpoints {
-		if live[p] {
-			out[p] = o
-		} else {
-			delete(c.checkpoints, p)
+	c.ckDirty = true
+	start := !c.ckWriting
+	c.ckWriting = true
+	c.mu.Unlock()
+	if start {
+		c.ckWG.Add(1)
+		go func() {
+			defer c.ckWG.Done()
+			c.writeCheckpoints()
+		}()
+	}
+}
+
+// writeCheckpoints rewrites the file until no update is left, keeping only
+// partitions the Dir still has.
+func (c *Cleaner) writeCheckpoints() {
+	for {
+		live := map[log.TopicPartition]bool{}
+		for _, l := range c.dir.Logs() {
+			live[l.TopicPartition()] = true
+		}
+		c.mu.Lock()
+		if !c.ckDirty {
+			c.ckWriting = false
+			c.mu.Unlock()
+			return
+		}
+		c.ckDirty = false
+		out := make(map[log.TopicPartition]int64, len(c.checkpoints))
+		for p, o := range c.checkpoints {
+			if live[p] {
+				out[p] = o
+			} else {
+				delete(c.checkpoints, p)
+			}
+		}
+		c.mu.Unlock()
+		if err := log.WriteCheckpointFile(c.dir.FS(), c.dir.Path(), CheckpointFile, out); err != nil {
+			c.logger.Error("writing the cleaner checkpoint", "dir", c.dir.Path(), "err", err)
 		}
 	}
-	c.mu.Unlock()
-	return log.WriteCheckpointFile(c.dir.FS(), c.dir.Path(), CheckpointFile, out)
 }

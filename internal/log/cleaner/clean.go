@@ -15,23 +15,26 @@ import (
 // its read buffer, a record decoder and scratch space for rewritten
 // batches.
 type worker struct {
-	budget int64 // this worker's share of the dedupe buffer
+	budget int64 // this worker's share of the dedupe buffer for map and cache
 	m      *offsetMap
+	live   liveTracker // live.go
 	// arena holds dirty segments read by the map pass (cache.go).
 	arena  []byte
 	used   int64
 	cached map[int64]cachedSegment
 	buf    []byte
 	dec    record.Decoder
+	kept   []record.RecordKey
 	recs   []record.Record
-	kept   []keptRecord
-	out    []byte // arena of kept records' bytes
+	hdrs   []record.RecordHeader
 	out2   []byte // a rewritten batch
 }
 
 func (c *Cleaner) newWorker() *worker {
-	budget := c.opts.DedupeBufferSize / int64(c.opts.Threads)
-	w := &worker{budget: budget, m: newOffsetMap(budget), buf: make([]byte, c.opts.ReadBufferSize)}
+	share := c.opts.DedupeBufferSize / int64(c.opts.Threads)
+	budget := share - share/liveShare
+	w := &worker{budget: budget, m: newOffsetMap(budget), buf: make([]byte, c.opts.ReadBufferSize),
+		live: liveTracker{max: int(share / liveShare / bytesPerLive)}}
 	w.m.beforeGrow = w.beforeGrow
 	return w
 }
@@ -84,9 +87,7 @@ func (c *Cleaner) cleanLog(w *worker, t logToClean) error {
 		return err
 	}
 	end := r.latest + 1
-	if err := c.setCheckpoint(t.tp, end); err != nil {
-		c.logger.Error("writing the cleaner checkpoint", "dir", c.dir.Path(), "err", err)
-	}
+	c.setCheckpoint(t.tp, end)
 	r.stats.EndOffset = end
 	r.stats.MapUtilization = w.m.utilization()
 	r.stats.LastClean = c.clock.Now()
@@ -133,6 +134,7 @@ func (r *round) run() error {
 func (r *round) buildMap() error {
 	t, m := r.t, r.w.m
 	m.clear()
+	r.w.live.reset()
 	r.w.used, r.w.cached = 0, nil
 	r.w.reserveCache(t.dirtyBytes)
 	// The batches of aborted transactions give no keys to the map: an
@@ -159,11 +161,11 @@ func (r *round) buildMap() error {
 // reports true when the map filled.
 func (r *round) mapSegment(s log.SegmentInfo) (bool, error) {
 	br := newBatchReader(s, &r.w.buf, 0)
-	if mem, err := r.w.cacheSegment(s); err != nil {
-		return false, err
-	} else if mem != nil {
-		br = memBatchReader(s, mem)
-		r.c.throttle.maybeThrottle(s.Size, r.c.quit)
+	space := r.w.cacheSpace(s)
+	if space != nil {
+		pf := startPrefetch(s, space, r.c.throttle)
+		defer pf.close()
+		br = prefetchingBatchReader(s, space, pf)
 	}
 	full := false
 	for {
@@ -172,12 +174,15 @@ func (r *round) mapSegment(s log.SegmentInfo) (bool, error) {
 		}
 		batch, h, _, err := br.next()
 		if err == io.EOF {
+			if space != nil {
+				r.w.keepCached(s, space)
+			}
 			return false, nil
 		}
 		if err != nil {
 			return false, err
 		}
-		if br.mem == nil {
+		if br.pf == nil { // the prefetcher counts its own reads
 			r.c.throttle.maybeThrottle(h.Size(), r.c.quit)
 		}
 		r.stats.BytesRead += h.Size()
@@ -199,19 +204,33 @@ func (r *round) mapSegment(s log.SegmentInfo) (bool, error) {
 			r.latest = max(r.latest, h.LastOffset())
 			continue
 		}
-		err = r.w.dec.Records(batch, func(bh *record.Header, rec *record.Record) error {
-			off := rec.Offset(bh)
-			if rec.Key == nil || off < r.t.firstDirty {
-				return nil
+		live := &r.w.live
+		tracked := h.BaseOffset >= r.t.firstDirty && live.begin(&h)
+		err = r.w.dec.Keys(batch, func(bh *record.Header, k *record.RecordKey) error {
+			off := bh.BaseOffset + int64(k.OffsetDelta)
+			if k.Key == nil || off < r.t.firstDirty {
+				return nil // a record without a key never survives
 			}
-			if !r.w.m.put(rec.Key, off) {
+			prev, ok := r.w.m.put(k.Key, off)
+			if !ok {
 				full = true
 				return errMapFull
+			}
+			if prev >= 0 {
+				live.overtaken(prev)
+			}
+			if tracked {
+				b := live.current()
+				b.live++
+				b.plain = b.plain && !k.NullValue
 			}
 			r.latest = max(r.latest, off)
 			return nil
 		})
 		if full {
+			if tracked {
+				live.drop() // not all of its records are mapped
+			}
 			return true, nil
 		}
 		if err != nil {

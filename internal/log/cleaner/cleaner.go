@@ -17,7 +17,8 @@ type Options struct {
 	// Start runs; default 1. Each gets DedupeBufferSize/Threads of map.
 	Threads int
 	// DedupeBufferSize (log.cleaner.dedupe.buffer.size) bounds the memory
-	// of all key-to-offset maps together; default 128 MiB.
+	// of all key-to-offset maps together, with the dirty segments cached
+	// and the batch liveness counts of each clean (doc.go); default 128 MiB.
 	DedupeBufferSize int64
 	// IOMaxBytesPerSecond (log.cleaner.io.max.bytes.per.second) limits the
 	// bytes read and written by all cleaners together; default no limit.
@@ -100,7 +101,10 @@ type Cleaner struct {
 	// truncation since then resets the first dirty offset (Kafka's
 	// maybeTruncateCheckpoint).
 	gens map[log.TopicPartition]int64
-	ckMu sync.Mutex // serializes checkpoint file writes
+	// ckDirty is set by a checkpoint change not yet written; ckWriting
+	// while the writer goroutine (checkpoint.go) runs.
+	ckDirty, ckWriting bool
+	ckWG               sync.WaitGroup
 
 	workers chan *worker // idle workers for CleanOnce
 	quit    chan struct{}
@@ -162,8 +166,8 @@ func (c *Cleaner) Start() {
 }
 
 // Close stops the cleaner goroutines, aborting cleans under way (their
-// .cleaned files are removed; nothing is swapped), and waits for them.
-// Call it before closing the Dir.
+// .cleaned files are removed; nothing is swapped), and waits for them and
+// for the checkpoint file to be written. Call it before closing the Dir.
 func (c *Cleaner) Close() {
 	c.mu.Lock()
 	if c.closed {
@@ -174,6 +178,7 @@ func (c *Cleaner) Close() {
 	close(c.quit)
 	c.mu.Unlock()
 	c.wg.Wait()
+	c.ckWG.Wait()
 }
 
 func (c *Cleaner) run() {

@@ -151,6 +151,43 @@ func TestCleaner_MultiPassWithTinyDedupeBuffer(t *testing.T) {
 	})
 }
 
+// TestCleaner_MapGrowingIntoTheCache: the map pass caches the dirty
+// segments it reads (prefetched on another goroutine) in what the map
+// leaves of the dedupe buffer; when the map grows into that space the
+// cache is dropped, a segment being prefetched included, and the recopy
+// reads those segments from their files. Either way every key keeps its
+// latest record.
+func TestCleaner_MapGrowingIntoTheCache(t *testing.T) {
+	fsKinds(t, func(t *testing.T, fs vfs.FS, dir string) {
+		d := openDir(t, fs, dir, clock.NewFake(t0))
+		defer d.Close()
+		l := mustCreate(t, d, "c")
+		// 6,000 keys outgrow the first map (4,096 slots) and the second
+		// (8,192) within a 384 KiB buffer.
+		want := fill(t, l, record.CodecNone, t0.UnixMilli(), 6000, 9000, 10)
+		sealAll(t, l, t0.UnixMilli())
+		c := newCleaner(t, d, Options{DedupeBufferSize: 384 << 10})
+		var w *worker
+		for {
+			ok, err := c.CleanOnce()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				break
+			}
+			if w == nil {
+				w = <-c.workers
+				if len(w.m.offsets) <= minSlots || w.arena != nil && w.used == 0 {
+					t.Fatalf("the map did not grow (%d slots) or nothing was cached", len(w.m.offsets))
+				}
+				c.workers <- w
+			}
+		}
+		checkLatest(t, readAll(t, l), want, false)
+	})
+}
+
 // TestCleaner_TombstonesExpireAfterDeleteRetention: the first clean that
 // keeps a tombstone stamps its batch with a delete horizon of now +
 // delete.retention.ms (KIP-534); cleans before it keep the tombstone, the

@@ -4,23 +4,6 @@ import (
 	"github.com/basketmq/basket/internal/record"
 )
 
-// span locates bytes copied into the worker's arena; null keeps a nil
-// (null) key or value apart from an empty one.
-type span struct {
-	off, n int
-	null   bool
-}
-
-// keptRecord is a retained record whose bytes live in the arena until the
-// batch is rewritten.
-type keptRecord struct {
-	attr       int8
-	tsDelta    int64
-	offDelta   int32
-	key, value span
-	hdrs       []span // key, value pairs
-}
-
 // filter decides what of one batch survives (Kafka's cleanInto with its
 // RecordFilter) and returns the bytes to write, or nil to drop the batch:
 //
@@ -77,41 +60,40 @@ func (r *round) filter(batch []byte, h *record.Header, keepLast bool) ([]byte, e
 		return r.dropRecords(h, retainEmpty)
 	}
 	w := r.w
-	arena := w.out[:0]
+	// A plain batch whose liveness the map pass counted needs no second
+	// look at its records when all or none of them survive (live.go).
+	if lv, ok := w.live.lookup(h.BaseOffset); ok && lv.plain && !keepAll && h.LastOffset() <= r.latest {
+		switch lv.live {
+		case 0:
+			return r.dropRecords(h, retainEmpty)
+		case h.RecordsCount:
+			return batch, nil
+		}
+	}
 	kept := w.kept[:0]
 	tombstone := false
 	// The map pass checked the CRC of every data batch it decoded.
 	w.dec.TrustCRC = h.LastOffset() >= r.t.firstDirty && h.LastOffset() <= r.latest
 	defer func() { w.dec.TrustCRC = false }()
 	horizonPassed := h.Attributes.DeleteHorizon() && r.now >= h.BaseTimestamp
-	err := w.dec.Records(batch, func(bh *record.Header, rec *record.Record) error {
-		off := rec.Offset(bh)
+	err := w.dec.Keys(batch, func(bh *record.Header, k *record.RecordKey) error {
+		off := bh.BaseOffset + int64(k.OffsetDelta)
 		if off <= r.latest && !keepAll {
-			if rec.Key == nil {
+			if k.Key == nil {
 				return nil
 			}
-			if found := w.m.get(rec.Key); off < found {
+			if found := w.m.get(k.Key); off < found {
 				return nil
 			}
-			if rec.Value == nil && horizonPassed {
+			if k.NullValue && horizonPassed {
 				return nil
 			}
 		}
-		k := keptRecord{attr: rec.Attributes, tsDelta: rec.TimestampDelta, offDelta: rec.OffsetDelta}
-		arena, k.key = copySpan(arena, rec.Key)
-		arena, k.value = copySpan(arena, rec.Value)
-		k.hdrs = nil
-		for _, hd := range rec.Headers {
-			var ks, vs span
-			arena, ks = copySpan(arena, hd.Key)
-			arena, vs = copySpan(arena, hd.Value)
-			k.hdrs = append(k.hdrs, ks, vs)
-		}
-		tombstone = tombstone || (rec.Value == nil && !keepAll)
-		kept = append(kept, k)
+		tombstone = tombstone || (k.NullValue && !keepAll)
+		kept = append(kept, *k)
 		return nil
 	})
-	w.out, w.kept = arena, kept
+	w.kept = kept
 	if err != nil {
 		return nil, err
 	}
@@ -132,22 +114,28 @@ func (r *round) filter(batch []byte, h *record.Header, keepLast bool) ([]byte, e
 		shift = h.BaseTimestamp - horizon
 		spec.BaseTimestamp, spec.DeleteHorizon = horizon, true
 	}
-	recs := w.recs[:0]
-	for _, k := range kept {
-		rec := record.Record{Attributes: k.attr, TimestampDelta: k.tsDelta + shift, OffsetDelta: k.offDelta,
-			Key: k.key.bytes(arena), Value: k.value.bytes(arena)}
-		if len(k.hdrs) > 0 {
-			rec.Headers = make([]record.RecordHeader, len(k.hdrs)/2)
-			for i := range rec.Headers {
-				rec.Headers[i] = record.RecordHeader{Key: k.hdrs[2*i].bytes(arena), Value: k.hdrs[2*i+1].bytes(arena)}
-			}
+	// The kept records' bytes are still where Keys found them: parse
+	// each in full to write it again.
+	recs, hdrs := w.recs[:0], w.hdrs[:0]
+	for i := range kept {
+		rec, err := w.dec.Record(&kept[i])
+		if err != nil {
+			return nil, err
 		}
-		recs = append(recs, rec)
+		c := *rec
+		c.TimestampDelta += shift
+		if len(rec.Headers) > 0 {
+			at := len(hdrs)
+			hdrs = append(hdrs, rec.Headers...)
+			c.Headers = hdrs[at:len(hdrs):len(hdrs)]
+		}
+		recs = append(recs, c)
 	}
-	w.recs = recs
+	w.recs, w.hdrs = recs, hdrs
 	out, err := record.AppendBatch(w.rewritten(), spec, recs, h.Attributes.Codec())
 	w.out2 = out
 	clear(recs)
+	clear(hdrs)
 	return out, err
 }
 
@@ -174,18 +162,3 @@ func (r *round) emptyBatch(h *record.Header) ([]byte, error) {
 // rewritten is the buffer a rewritten batch is built in, separate from the
 // arena its records come from.
 func (w *worker) rewritten() []byte { return w.out2[:0] }
-
-func copySpan(arena, b []byte) ([]byte, span) {
-	if b == nil {
-		return arena, span{null: true}
-	}
-	s := span{off: len(arena), n: len(b)}
-	return append(arena, b...), s
-}
-
-func (s span) bytes(arena []byte) []byte {
-	if s.null {
-		return nil
-	}
-	return arena[s.off : s.off+s.n : s.off+s.n]
-}

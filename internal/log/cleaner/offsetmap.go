@@ -81,17 +81,18 @@ func (m *offsetMap) slot(h [2]uint64) int {
 	}
 }
 
-// put records offset for key. It returns false, changing nothing, when the
-// key is new and the map is full.
-func (m *offsetMap) put(key []byte, offset int64) bool {
+// put records offset for key and returns the offset it replaces, -1 for a
+// new key. It returns ok false, changing nothing, when the key is new and
+// the map is full.
+func (m *offsetMap) put(key []byte, offset int64) (prev int64, ok bool) {
 	h := m.hash(key)
 	i := m.slot(h)
-	if m.offsets[i] >= 0 {
+	if prev := m.offsets[i]; prev >= 0 {
 		m.offsets[i] = offset
-		return true
+		return prev, true
 	}
 	if m.size >= m.maxEntries {
-		return false
+		return -1, false
 	}
 	if float64(m.size+1) > float64(len(m.offsets))*loadFactor && len(m.offsets) < m.maxSlots {
 		m.grow()
@@ -99,7 +100,7 @@ func (m *offsetMap) put(key []byte, offset int64) bool {
 	}
 	m.hashes[i], m.offsets[i] = h, offset
 	m.size++
-	return true
+	return -1, true
 }
 
 func (m *offsetMap) grow() {
