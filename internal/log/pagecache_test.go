@@ -45,6 +45,50 @@ func (f droppingFile) DropCache(off, n int64) error {
 	return nil
 }
 
+// pageCacheConfig holds every batch of the page cache tests in one segment.
+func pageCacheConfig() Config {
+	c := smallConfig()
+	c.SegmentBytes = 64 << 20
+	return c
+}
+
+// appendOddBatches appends n one-record batches of an odd size, so their
+// ends fall anywhere within pages and folios, and returns copies of them.
+func appendOddBatches(t *testing.T, l *Log, n int, durable bool) [][]byte {
+	t.Helper()
+	var batches [][]byte
+	for range n {
+		b := testBatch(1, 300_007, t0.UnixMilli())
+		batches = append(batches, append([]byte(nil), b...))
+		info := mustAppend(t, l, b)
+		if durable {
+			if err := l.WaitDurable(context.Background(), info.LastOffset+1); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return batches
+}
+
+// checkDropRanges fails unless ranges tile [0, end) in order and every
+// range ends on a dropAlign boundary.
+func checkDropRanges(t *testing.T, ranges [][2]int64, end int64) {
+	t.Helper()
+	next := int64(0)
+	for _, r := range ranges {
+		if r[0] != next || r[1] <= r[0] {
+			t.Fatalf("drop ranges %v are not contiguous from 0", ranges)
+		}
+		if r[1]%dropAlign != 0 {
+			t.Fatalf("drop range %v does not end on a %d-byte boundary", r, dropAlign)
+		}
+		next = r[1]
+	}
+	if next != end {
+		t.Fatalf("dropped up to %d, want %d", next, end)
+	}
+}
+
 func TestLog_FlushDropsPageCacheBehindRetainWindow(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -53,18 +97,20 @@ func TestLog_FlushDropsPageCacheBehindRetainWindow(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fsKinds(t, func(t *testing.T, fs vfs.FS, dir string) {
 				rec := &dropRecorder{FS: fs, drops: map[string][][2]int64{}}
-				d := openTestDir(t, rec, dir, clock.NewFake(t0), func(o *Options) { o.PageCacheRetainBytes = tc.retain })
-				l := mustCreate(t, d, "orders")
-				var batches [][]byte
-				for range 20 {
-					b := testBatch(1, 1000, t0.UnixMilli())
-					batches = append(batches, append([]byte(nil), b...))
-					info := mustAppend(t, l, b)
-					if err := l.WaitDurable(context.Background(), info.LastOffset+1); err != nil {
-						t.Fatal(err)
-					}
+				d := openTestDir(t, rec, dir, clock.NewFake(t0), func(o *Options) {
+					o.PageCacheRetainBytes = tc.retain
+					o.Config = func(TopicPartition) Config { return pageCacheConfig() }
+				})
+				l, err := d.CreateLog(TopicPartition{"orders", 0}, pageCacheConfig())
+				if err != nil {
+					t.Fatal(err)
 				}
+				batches := appendOddBatches(t, l, 24, true)
 				size := l.active().size.Load()
+				want := dropBoundary(size - tc.retain)
+				if tc.retain >= 0 && want < 2*dropAlign {
+					t.Fatalf("only %d bytes to drop; the test needs more data", want)
+				}
 				// The flusher drops pages after it wakes the waiters.
 				ranges := func() [][2]int64 {
 					rec.mu.Lock()
@@ -75,30 +121,27 @@ func TestLog_FlushDropsPageCacheBehindRetainWindow(t *testing.T) {
 					}
 					return out
 				}
-				if tc.retain >= 0 {
-					eventually(t, "the last drop", func() bool {
-						r := ranges()
-						return len(r) > 0 && r[len(r)-1][1] == size-tc.retain
-					})
-				}
 				if tc.retain < 0 {
 					if r := ranges(); len(r) != 0 {
 						t.Fatalf("dropped %v with retain -1", r)
 					}
 					return
 				}
-				// The drops tile [0, size-retain) in order, never reaching
-				// into the retained window.
-				next := int64(0)
-				got := ranges()
-				for _, r := range got {
-					if r[0] != next || r[1] <= r[0] {
-						t.Fatalf("drop ranges %v are not contiguous from 0", got)
+				eventually(t, "the last drop", func() bool {
+					r := ranges()
+					return len(r) > 0 && r[len(r)-1][1] == want
+				})
+				// The drops tile [0, boundary) in whole folios, never
+				// reaching into the retained window.
+				checkDropRanges(t, ranges(), want)
+				// And the kernel took the advice: no page below the
+				// boundary is cached. Ranges ending anywhere left about a
+				// third of the pages behind (large folios).
+				if fs == vfs.OS {
+					path := l.active().log.Name()
+					if n := residentPages(t, path, 0, want); n > 0 {
+						t.Fatalf("%d pages below the drop boundary %d are still cached", n, want)
 					}
-					next = r[1]
-				}
-				if next != size-tc.retain {
-					t.Fatalf("dropped up to %d, want %d (size %d, retain %d)", next, size-tc.retain, size, tc.retain)
 				}
 				// Dropping is advice: the data reads back unchanged.
 				for i, want := range batches {
@@ -142,12 +185,14 @@ func TestFlusher_AsyncPolicyDropsPageCacheBehindRetainWindow(t *testing.T) {
 			o.Durability = DurabilityAsync
 			o.FlushCheckInterval = time.Second
 			o.PageCacheRetainBytes = 4096
+			o.Config = func(TopicPartition) Config { return pageCacheConfig() }
 		})
-		l := mustCreate(t, d, "t")
-		for range 20 {
-			mustAppend(t, l, testBatch(1, 1000, 1))
+		l, err := d.CreateLog(TopicPartition{"t", 0}, pageCacheConfig())
+		if err != nil {
+			t.Fatal(err)
 		}
-		size := l.active().size.Load()
+		appendOddBatches(t, l, 24, false)
+		want := dropBoundary(l.active().size.Load() - 4096)
 		calls := func() [][2]int64 {
 			rec.mu.Lock()
 			defer rec.mu.Unlock()
@@ -163,18 +208,30 @@ func TestFlusher_AsyncPolicyDropsPageCacheBehindRetainWindow(t *testing.T) {
 		}
 		tick()
 		eventually(t, "the first advice", func() bool { return len(calls()) == 1 })
-		if got, want := calls()[0], [2]int64{0, size - 4096}; got != want {
+		if got, want := calls()[0], [2]int64{0, want}; got != want {
 			t.Fatalf("first advice %v, want %v", got, want)
+		}
+		// Stand in for the time between two checks, in which the
+		// writeback the first advice started finishes.
+		if fs == vfs.OS {
+			if err := l.active().log.Sync(); err != nil {
+				t.Fatal(err)
+			}
 		}
 		tick()
 		eventually(t, "the second advice", func() bool { return len(calls()) == 2 })
-		if got, want := calls()[1], [2]int64{0, size - 4096}; got != want {
+		if got, want := calls()[1], [2]int64{0, want}; got != want {
 			t.Fatalf("second advice %v, want %v", got, want)
 		}
 		tick() // nothing new appended: no more advice
 		eventually(t, "flusher parked on the clock", func() bool { return clk.Timers() == 4 })
 		if n := len(calls()); n != 2 {
 			t.Fatalf("%d advice calls with nothing appended, want 2", n)
+		}
+		if fs == vfs.OS { // the second advice found the pages clean
+			if n := residentPages(t, l.active().log.Name(), 0, want); n > 0 {
+				t.Fatalf("%d pages below the drop boundary %d are still cached", n, want)
+			}
 		}
 		if l.DurableOffset() != 0 {
 			t.Fatalf("dropping the page cache made the log durable to %d", l.DurableOffset())

@@ -168,6 +168,23 @@ func (s *segment) flush() error {
 	return nil
 }
 
+// dropAlign is the alignment of every range dropped from the page cache.
+// The kernel caches file data in folios of up to 2 MiB, each aligned to its
+// size, and POSIX_FADV_DONTNEED leaves alone a folio that sticks out of
+// either end of the range. Ranges that start and end at arbitrary offsets
+// therefore kept about a third of every segment cached: each range's end
+// folio was skipped by it and by the next range. Ranges on 2 MiB
+// boundaries cover whole folios.
+const dropAlign = 2 << 20
+
+// dropBoundary is the highest multiple of dropAlign at or below off.
+func dropBoundary(off int64) int64 {
+	if off <= 0 {
+		return 0
+	}
+	return off &^ (dropAlign - 1)
+}
+
 // dropBehindUnsynced is dropBehind for DurabilityAsync, where data is not
 // fsynced and dirty pages cannot be dropped: each call advises the bytes
 // more than retain behind the end, which starts their writeback (the
@@ -185,7 +202,7 @@ func (s *segment) dropBehindUnsynced(retain int64) {
 		return
 	}
 	d, ok := s.log.(vfs.CacheDropper)
-	end := s.size.Load() - retain
+	end := dropBoundary(s.size.Load() - retain)
 	if !ok || end <= s.dropped {
 		return
 	}
@@ -212,7 +229,7 @@ func (s *segment) dropBehind(retain int64) {
 	if s.retired.Load() {
 		return
 	}
-	end := s.synced - retain
+	end := dropBoundary(s.synced - retain)
 	if end <= s.dropped {
 		return
 	}
