@@ -91,7 +91,7 @@ var brokerDefs = []Key{
 	{Name: "basket.log.flush.policy", Type: String, Default: "sync", ReadOnly: true, Validate: oneOf("sync", "async"),
 		Doc: "sync: acknowledge only fsynced data (group commit); async: Kafka's page-cache acks, flushed per flush.messages/flush.ms"},
 	{Name: "basket.log.page.cache.retain.bytes", Type: Long, Default: "67108864", ReadOnly: true, Validate: atLeast(-1),
-		Doc: "After each flush, durable data more than this many bytes behind a partition's end is dropped from the page cache; -1 keeps it all (Kafka's behaviour)"},
+		Doc: "After each flush, durable data more than this many bytes behind a partition's end is dropped from the page cache, in 2 MiB-aligned ranges; -1 keeps it all (Kafka's behaviour)"},
 
 	// Compaction.
 	{Name: "log.cleaner.enable", Type: Boolean, Default: "true", ReadOnly: true,
