@@ -413,3 +413,30 @@ func TestGroups_FiftyMembersStabilise(t *testing.T) {
 		}
 	}
 }
+
+// Before any group exists there is no __consumer_offsets, so no coordinator
+// hosts a group: Kafka's ListGroups asks the coordinators of the partitions
+// the broker hosts, none, and answers an empty list without an error.
+// kafka-python 2.0.2 (ListGroups v2) raises on any error code instead of
+// retrying, so an answer of COORDINATOR_LOAD_IN_PROGRESS fails its
+// list_consumer_groups outright.
+func TestGroups_ListGroupsBeforeOffsetsTopicIsEmpty(t *testing.T) {
+	b := startBroker(t, groupConfig(t, t.TempDir()))
+	// No retries: kgo would retry COORDINATOR_LOAD_IN_PROGRESS until the
+	// context expires.
+	cl := newClient(t, b, kgo.RequestRetries(0))
+	for _, version := range []int16{0, 2, 5} {
+		req := kmsg.NewPtrListGroupsRequest()
+		req.Version = version
+		resp, err := req.RequestWith(ctxT(t), cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := kerr.ErrorForCode(resp.ErrorCode); err != nil || len(resp.Groups) != 0 {
+			t.Errorf("ListGroups v%d before __consumer_offsets exists: %v, groups %+v; want no error and no groups", version, err, resp.Groups)
+		}
+	}
+	if td, err := kadm.NewClient(cl).ListTopicsWithInternal(ctxT(t)); err != nil || td.Has("__consumer_offsets") {
+		t.Errorf("ListGroups created __consumer_offsets (%v); only FindCoordinator should", err)
+	}
+}
