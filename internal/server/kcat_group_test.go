@@ -123,7 +123,7 @@ func sameMessages(t *testing.T, run string, got, want map[tp]map[int64]string) {
 		}
 	}
 	if n != wantN {
-		t.Errorf("%s: kcat printed %d messages, want exactly %d", run, n, wantN)
+		t.Errorf("%s: read %d messages, want exactly %d", run, n, wantN)
 	}
 	if t.Failed() {
 		t.FailNow()
@@ -152,13 +152,13 @@ func wantCommitted(t *testing.T, adm *kadm.Client, groupID, topic string, end ma
 		t.Fatalf("Lag %s: %v", groupID, gl.Error())
 	}
 	if total := gl.Lag.Total(); total != 0 {
-		t.Errorf("group %s: total lag %d after kcat consumed everything, want 0", groupID, total)
+		t.Errorf("group %s: total lag %d after everything was consumed, want 0", groupID, total)
 	}
 	if n := len(gl.Lag[topic]); n != len(end) {
 		t.Errorf("group %s: lag lists %d partitions of %s, want %d", groupID, n, topic, len(end))
 	}
 	if gl.State != "Empty" {
-		t.Errorf("group %s is %s after kcat closed, want Empty (librdkafka leaves on close)", groupID, gl.State)
+		t.Errorf("group %s is %s after its consumers closed, want Empty (the clients leave on close)", groupID, gl.State)
 	}
 }
 
