@@ -209,6 +209,15 @@ func Start(cfg Config) (*Broker, error) {
 			b.handlers.TxnVerifier = b.txns
 		}
 	}
+	// Coordinators waiting for their topic's partitions start loading as
+	// soon as the replicas (the subscriber above) have them.
+	groups, txns := b.groups, b.txns
+	b.meta.Subscribe(func(_, _ *metadata.Image) {
+		groups.PartitionsChanged()
+		if txns != nil {
+			txns.PartitionsChanged()
+		}
+	})
 	ok = true
 	b.wg.Add(2)
 	go b.accept()

@@ -95,6 +95,27 @@ type engine[M Machine] struct {
 	// a queue, so the calls close drains are all there are.
 	mu     sync.RWMutex
 	closed bool
+
+	// changed is closed, and replaced, by partitionsChanged: shards
+	// waiting for their partition look again at once.
+	changedMu sync.Mutex
+	changed   chan struct{}
+}
+
+// partitionsChanged wakes the shards waiting for their partition to
+// appear (the owner calls it when the topic's partitions change).
+func (e *engine[M]) partitionsChanged() {
+	e.changedMu.Lock()
+	close(e.changed)
+	e.changed = make(chan struct{})
+	e.changedMu.Unlock()
+}
+
+// partitionsChangedCh is closed by the next partitionsChanged.
+func (e *engine[M]) partitionsChangedCh() <-chan struct{} {
+	e.changedMu.Lock()
+	defer e.changedMu.Unlock()
+	return e.changed
 }
 
 // newEngine makes the shards; start runs them. The owner keeps the engine
@@ -106,7 +127,7 @@ func newEngine[M Machine](opts engineOptions[M]) *engine[M] {
 	if opts.logger == nil {
 		opts.logger = slog.Default()
 	}
-	e := &engine[M]{opts: opts}
+	e := &engine[M]{opts: opts, changed: make(chan struct{})}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.shards = make([]*shard[M], opts.partitions)
 	for p := range e.shards {

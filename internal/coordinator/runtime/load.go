@@ -10,8 +10,9 @@ import (
 const (
 	// loadReadBytes is how much of the log one read during loading takes.
 	loadReadBytes = 1 << 20
-	// retryInterval is how long a shard waits for its log to appear, or
-	// before loading again after a failed load.
+	// retryInterval is how long a shard waits for its log to appear
+	// (unless the owner reports a change of partitions first), or before
+	// loading again after a failed load.
 	retryInterval = 100 * time.Millisecond
 )
 
@@ -22,12 +23,13 @@ const (
 func (s *shard[M]) load() bool {
 	s.coord = s.e.opts.newMachine(s.p, -1)
 	for {
+		changed := s.e.partitionsChangedCh() // before looking, so no change is missed
 		l, epoch, ok := s.e.opts.partition(s.p)
 		if ok {
 			s.log, s.epoch = l, epoch
 			break
 		}
-		if !s.pause(retryInterval) {
+		if !s.pauseUntil(retryInterval, changed) {
 			return false
 		}
 	}
@@ -108,6 +110,11 @@ func (s *shard[M]) answerQueued() {
 
 // pause waits for d, serving calls meanwhile; false if the engine closed.
 func (s *shard[M]) pause(d time.Duration) bool {
+	return s.pauseUntil(d, nil)
+}
+
+// pauseUntil is pause that also ends when wake is closed.
+func (s *shard[M]) pauseUntil(d time.Duration, wake <-chan struct{}) bool {
 	t := s.e.opts.clock.NewTimer(d)
 	defer t.Stop()
 	for {
@@ -117,6 +124,8 @@ func (s *shard[M]) pause(d time.Duration) bool {
 		case c := <-s.calls:
 			s.serve(c)
 		case <-t.C():
+			return true
+		case <-wake:
 			return true
 		}
 	}

@@ -78,6 +78,12 @@ func Start(opts Options) *Runtime {
 // Partitions is the number of shards, offsets.topic.num.partitions.
 func (r *Runtime) Partitions() int32 { return r.opts.Partitions }
 
+// PartitionsChanged tells the shards still waiting for their partition of
+// Topic to look again now rather than at their next retry: the broker
+// calls it on each metadata change, so the coordinators start loading as
+// soon as the topic is created.
+func (r *Runtime) PartitionsChanged() { r.e.partitionsChanged() }
+
 // Submit queues cmd on the shard of partition p. It blocks only while the
 // shard's queue is full. The returned channel receives the response
 // exactly once: after the records it caused are durable, or with an error

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/basketmq/basket/internal/clock"
 	"github.com/basketmq/basket/internal/coordinator/group"
 	"github.com/basketmq/basket/internal/log"
 )
@@ -162,5 +163,33 @@ func TestRuntime_CloseAnswersNotCoordinator(t *testing.T) {
 	r.Close()
 	if _, code := fetch(t, r, "g"); code != kerr.NotCoordinator.Code {
 		t.Errorf("request after Close: %v, want NOT_COORDINATOR", kerr.ErrorForCode(code))
+	}
+}
+
+// A shard waiting for its partition loads as soon as the owner reports a
+// change of partitions, not at its next retry: on a fake clock that never
+// advances, the retry never comes.
+func TestRuntime_PartitionsChangedStartsLoadingAtOnce(t *testing.T) {
+	d, l := openLog(t, t.TempDir())
+	defer d.Close()
+	var exists atomic.Bool
+	clk := clock.NewFake(time.Unix(1_700_000_000, 0))
+	r := Start(Options{
+		Partitions: 1, Group: group.DefaultConfig(), Clock: clk, Logger: slog.New(slog.DiscardHandler),
+		Partition: func(int32) (Log, int32, bool) {
+			if !exists.Load() {
+				return nil, 0, false
+			}
+			return l, 0, true
+		},
+	})
+	t.Cleanup(r.Close)
+	if _, code := fetch(t, r, "g"); code != kerr.CoordinatorLoadInProgress.Code {
+		t.Fatalf("before the partition exists: error %d, want COORDINATOR_LOAD_IN_PROGRESS", code)
+	}
+	exists.Store(true)
+	r.PartitionsChanged()
+	if o := loadedFetch(t, r, "g"); o != -1 {
+		t.Fatalf("fetched offset %d from an empty log, want -1", o)
 	}
 }

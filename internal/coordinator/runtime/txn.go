@@ -93,6 +93,10 @@ func StartTransactions(opts TxnOptions) *Transactions {
 // Partitions is the number of shards, transaction.state.log.num.partitions.
 func (t *Transactions) Partitions() int32 { return t.opts.Partitions }
 
+// PartitionsChanged is Runtime.PartitionsChanged for the transaction
+// coordinators.
+func (t *Transactions) PartitionsChanged() { t.e.partitionsChanged() }
+
 // Submit queues cmd on the shard of partition p; the channel receives the
 // response once, after the records it wrote are durable (or
 // NOT_COORDINATOR if the shard could not serve it). It is an error for p
