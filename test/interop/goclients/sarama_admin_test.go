@@ -29,7 +29,7 @@ func TestSarama_ClusterAdmin(t *testing.T) {
 			prefix := "adm-" + strings.ReplaceAll(v.String(), ".", "-")
 			t.Run("Cluster", func(t *testing.T) { saramaAdminCluster(t, b, adm) })
 			t.Run("Topics", func(t *testing.T) { saramaAdminTopics(t, b, adm, prefix) })
-			t.Run("Groups", func(t *testing.T) { saramaAdminGroups(t, b, adm, prefix) })
+			t.Run("Groups", func(t *testing.T) { saramaAdminGroups(t, b, adm, v, prefix) })
 		})
 	}
 }
@@ -203,12 +203,12 @@ func saramaAdminTopics(t *testing.T, b *broker, adm sarama.ClusterAdmin, prefix 
 	})
 }
 
-func saramaAdminGroups(t *testing.T, b *broker, adm sarama.ClusterAdmin, prefix string) {
+func saramaAdminGroups(t *testing.T, b *broker, adm sarama.ClusterAdmin, v sarama.KafkaVersion, prefix string) {
 	topic, group := prefix+"-gtopic", prefix+"-group"
 	createTopic(t, b, topic, 2, nil)
 	produceSarama(t, b, topic, 2, "g", 20)
 	ch := make(chan consumed, 20)
-	m := startSaramaMember(t, b, group, topic, "a", ch)
+	m := startSaramaMember(t, b, v, group, topic, "a", ch)
 	collect(t, ch, 20, "g")
 	wantOffsets := map[int32]int64{0: 10, 1: 10}
 	waitFor(t, 30*time.Second, "the member's auto-commit", func() bool {

@@ -33,9 +33,10 @@ type consumed struct {
 	msg    *sarama.ConsumerMessage
 }
 
-func startSaramaMember(t *testing.T, b *broker, group, topic, name string, out chan<- consumed) *saramaMember {
+func startSaramaMember(t *testing.T, b *broker, v sarama.KafkaVersion, group, topic, name string, out chan<- consumed) *saramaMember {
 	t.Helper()
 	cfg := saramaConfig(t)
+	cfg.Version = v
 	cfg.ClientID += "-" + name
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
 	cfg.Consumer.Group.Heartbeat.Interval = 500 * time.Millisecond
@@ -168,15 +169,24 @@ func collect(t *testing.T, ch <-chan consumed, n int, phase string) []consumed {
 // TestSarama_ConsumerGroup has two members split a four-partition topic
 // (range assignor), read every record once and commit on close; a third
 // member then resumes from the committed offsets and reads only what was
-// produced after.
+// produced after. It runs at Config.Version 2.1 (JoinGroup v3, before
+// KIP-394's member id round trip), the default 2.8 (JoinGroup v7) and the
+// newest sarama knows.
 func TestSarama_ConsumerGroup(t *testing.T) {
-	const partitions, first, second = 4, 400, 200
 	b := startBroker(t)
-	topic, group := "sarama-group", "sarama-group-g"
+	for _, v := range []sarama.KafkaVersion{sarama.V2_1_0_0, sarama.DefaultVersion, sarama.MaxVersion} {
+		t.Run(v.String(), func(t *testing.T) { saramaConsumerGroup(t, b, v) })
+	}
+}
+
+func saramaConsumerGroup(t *testing.T, b *broker, v sarama.KafkaVersion) {
+	const partitions, first, second = 4, 400, 200
+	topic := "sarama-group-" + strings.ReplaceAll(v.String(), ".", "-")
+	group := topic + "-g"
 	createTopic(t, b, topic, partitions, nil)
 	ch := make(chan consumed, first+second)
-	a := startSaramaMember(t, b, group, topic, "a", ch)
-	m2 := startSaramaMember(t, b, group, topic, "b", ch)
+	a := startSaramaMember(t, b, v, group, topic, "a", ch)
+	m2 := startSaramaMember(t, b, v, group, topic, "b", ch)
 
 	// Both in the same generation with disjoint halves of the topic.
 	waitFor(t, 60*time.Second, "both members to hold two partitions in one generation", func() bool {
@@ -204,7 +214,7 @@ func TestSarama_ConsumerGroup(t *testing.T) {
 	}
 
 	produceSarama(t, b, topic, partitions, "second", second)
-	c := startSaramaMember(t, b, group, topic, "c", ch)
+	c := startSaramaMember(t, b, v, group, topic, "c", ch)
 	firstAt := map[int32]int64{}
 	for _, got := range collect(t, ch, second, "second") {
 		if _, ok := firstAt[got.msg.Partition]; !ok {
