@@ -336,13 +336,13 @@ func checkStored(t *testing.T, b *broker, topic string, want []testRecord, codec
 	}
 	for i, r := range recs {
 		if got := r.Attrs.CompressionType(); got != codec {
-			t.Errorf("record %d (offset %d) is in a batch with codec %d, want %d", i, r.Offset, got, codec)
+			t.Fatalf("record %d (offset %d) is in a batch with codec %d, want %d", i, r.Offset, got, codec)
 		}
 		if r.Offset != int64(i) {
-			t.Errorf("record %d at offset %d", i, r.Offset)
+			t.Fatalf("record %d at offset %d", i, r.Offset)
 		}
 		if got := fromKgo(r); !equalRecords(got, want[i]) {
-			t.Errorf("record %d:\n got %v\nwant %v", i, got, want[i])
+			t.Fatalf("record %d:\n got %v\nwant %v", i, got, want[i])
 		}
 	}
 	return recs

@@ -149,20 +149,21 @@ func TestKafkago_PartitionReader(t *testing.T) {
 	if err := r.SetOffset(kafka.LastOffset); err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan kafka.Message, 1)
+	type read struct {
+		m   kafka.Message
+		err error
+	}
+	got := make(chan read, 1)
 	go func() {
 		m, err := r.ReadMessage(ctx)
-		if err != nil {
-			t.Errorf("read at LastOffset: %v", err)
-		}
-		got <- m
+		got <- read{m, err}
 	}()
 	// Write only once the reader has resolved LastOffset to 20, which it
 	// logs; a record written before would move LastOffset past it.
 	waitLog(t, logs, fmt.Sprintf("is seeking to offset %d", n))
 	writeLeader(t, b, topic, 0, kafka.Message{Value: []byte("new")})
-	if m := <-got; m.Offset != n || string(m.Value) != "new" {
-		t.Errorf("read at LastOffset: offset %d value %q, want %d \"new\"", m.Offset, m.Value, n)
+	if g := <-got; g.err != nil || g.m.Offset != n || string(g.m.Value) != "new" {
+		t.Errorf("read at LastOffset: offset %d value %q %v, want %d \"new\"", g.m.Offset, g.m.Value, g.err, n)
 	}
 
 	// SetOffsetAt: the first record at or after the time.
