@@ -208,7 +208,7 @@ func saramaAdminGroups(t *testing.T, b *broker, adm sarama.ClusterAdmin, v saram
 	createTopic(t, b, topic, 2, nil)
 	produceSarama(t, b, topic, 2, "g", 20)
 	ch := make(chan consumed, 20)
-	m := startSaramaMember(t, b, v, group, topic, "a", ch)
+	m := startSaramaMember(t, b, func(cfg *sarama.Config) { cfg.Version = v }, group, topic, "a", ch)
 	collect(t, ch, 20, "g")
 	wantOffsets := map[int32]int64{0: 10, 1: 10}
 	waitFor(t, 30*time.Second, "the member's auto-commit", func() bool {

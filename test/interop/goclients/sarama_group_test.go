@@ -33,16 +33,18 @@ type consumed struct {
 	msg    *sarama.ConsumerMessage
 }
 
-func startSaramaMember(t *testing.T, b *broker, v sarama.KafkaVersion, group, topic, name string, out chan<- consumed) *saramaMember {
+// startSaramaMember starts a member; configure adjusts its configuration
+// last.
+func startSaramaMember(t *testing.T, b *broker, configure func(*sarama.Config), group, topic, name string, out chan<- consumed) *saramaMember {
 	t.Helper()
 	cfg := saramaConfig(t)
-	cfg.Version = v
 	cfg.ClientID += "-" + name
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
 	cfg.Consumer.Group.Heartbeat.Interval = 500 * time.Millisecond
 	cfg.Consumer.Group.Session.Timeout = 10 * time.Second
 	cfg.Consumer.Group.Rebalance.Retry.Backoff = 200 * time.Millisecond
 	cfg.Consumer.Return.Errors = true
+	configure(cfg)
 	g, err := sarama.NewConsumerGroup([]string{b.Addr}, group, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -166,27 +168,40 @@ func collect(t *testing.T, ch <-chan consumed, n int, phase string) []consumed {
 	return out
 }
 
-// TestSarama_ConsumerGroup has two members split a four-partition topic
-// (range assignor), read every record once and commit on close; a third
-// member then resumes from the committed offsets and reads only what was
-// produced after. It runs at Config.Version 2.1 (JoinGroup v3, before
+// TestSarama_ConsumerGroup has two members split a four-partition topic,
+// read every record once and commit on close; a third member then resumes
+// from the committed offsets and reads only what was produced after. It
+// runs with the range assignor at Config.Version 2.1 (JoinGroup v3, before
 // KIP-394's member id round trip), the default 2.8 (JoinGroup v7) and the
-// newest sarama knows.
+// newest sarama knows, and with cooperative-sticky (KIP-429) at 2.8.
 func TestSarama_ConsumerGroup(t *testing.T) {
 	b := startBroker(t)
-	for _, v := range []sarama.KafkaVersion{sarama.V2_1_0_0, sarama.DefaultVersion, sarama.MaxVersion} {
-		t.Run(v.String(), func(t *testing.T) { saramaConsumerGroup(t, b, v) })
+	for _, c := range []struct {
+		name     string
+		version  sarama.KafkaVersion
+		strategy sarama.BalanceStrategy
+	}{
+		{"range-2.1", sarama.V2_1_0_0, sarama.NewBalanceStrategyRange()},
+		{"range-2.8", sarama.DefaultVersion, sarama.NewBalanceStrategyRange()},
+		{"range-4.3.1", sarama.MaxVersion, sarama.NewBalanceStrategyRange()},
+		{"cooperative-sticky-2.8", sarama.DefaultVersion, sarama.NewBalanceStrategyCooperativeSticky()},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			saramaConsumerGroup(t, b, "sarama-group-"+strings.ReplaceAll(c.name, ".", "-"), func(cfg *sarama.Config) {
+				cfg.Version = c.version
+				cfg.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{c.strategy}
+			})
+		})
 	}
 }
 
-func saramaConsumerGroup(t *testing.T, b *broker, v sarama.KafkaVersion) {
+func saramaConsumerGroup(t *testing.T, b *broker, topic string, configure func(*sarama.Config)) {
 	const partitions, first, second = 4, 400, 200
-	topic := "sarama-group-" + strings.ReplaceAll(v.String(), ".", "-")
 	group := topic + "-g"
 	createTopic(t, b, topic, partitions, nil)
 	ch := make(chan consumed, first+second)
-	a := startSaramaMember(t, b, v, group, topic, "a", ch)
-	m2 := startSaramaMember(t, b, v, group, topic, "b", ch)
+	a := startSaramaMember(t, b, configure, group, topic, "a", ch)
+	m2 := startSaramaMember(t, b, configure, group, topic, "b", ch)
 
 	// Both in the same generation with disjoint halves of the topic.
 	waitFor(t, 60*time.Second, "both members to hold two partitions in one generation", func() bool {
@@ -214,7 +229,7 @@ func saramaConsumerGroup(t *testing.T, b *broker, v sarama.KafkaVersion) {
 	}
 
 	produceSarama(t, b, topic, partitions, "second", second)
-	c := startSaramaMember(t, b, v, group, topic, "c", ch)
+	c := startSaramaMember(t, b, configure, group, topic, "c", ch)
 	firstAt := map[int32]int64{}
 	for _, got := range collect(t, ch, second, "second") {
 		if _, ok := firstAt[got.msg.Partition]; !ok {
