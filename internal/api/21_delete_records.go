@@ -6,7 +6,9 @@ package api
 // served and whole segments below it are deleted. The offset -1 means the
 // high watermark; an offset above the high watermark is OFFSET_OUT_OF_RANGE;
 // one at or below the current log start changes nothing. The new log start
-// offset (the low watermark) is persisted before the answer. v2 is
+// offset (the low watermark) is persisted before the answer. A topic whose
+// cleanup.policy lacks delete (compact alone) refuses with
+// POLICY_VIOLATION, as Kafka's Partition.deleteRecordsOnLeader does. v2 is
 // flexible.
 
 import (
@@ -21,9 +23,14 @@ func init() { register(21, 0, 0, 2, now((*Handlers).deleteRecords)) }
 func (h *Handlers) deleteRecords(_ context.Context, r kmsg.Request) (kmsg.Response, error) {
 	req := r.(*kmsg.DeleteRecordsRequest)
 	resp := req.ResponseKind().(*kmsg.DeleteRecordsResponse)
+	layers := h.configLayers()
 	for _, rt := range req.Topics {
 		ot := kmsg.NewDeleteRecordsResponseTopic()
 		ot.Topic = rt.Topic
+		deletable := true
+		if t, ok := layers.im.Topic(rt.Topic); ok {
+			deletable = layers.eff.ResolveTopic(t.Configs).Delete()
+		}
 		for _, rp := range rt.Partitions {
 			op := kmsg.NewDeleteRecordsResponseTopicPartition()
 			op.Partition, op.LowWatermark = rp.Partition, -1
@@ -31,6 +38,8 @@ func (h *Handlers) deleteRecords(_ context.Context, r kmsg.Request) (kmsg.Respon
 			switch {
 			case !ok:
 				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case !deletable:
+				op.ErrorCode = kerr.PolicyViolation.Code
 			default:
 				offset, hw := rp.Offset, p.HighWatermark()
 				if offset == -1 {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -96,5 +97,41 @@ func TestBroker_OffsetForLeaderEpoch(t *testing.T) {
 	ps := resp.Topics[0].Partitions
 	if ps[0].EndOffset != 5 || ps[0].LeaderEpoch != 0 || ps[1].EndOffset != -1 {
 		t.Fatalf("OffsetForLeaderEpoch: %+v", ps)
+	}
+}
+
+// Kafka refuses DeleteRecords on a topic whose cleanup.policy lacks delete
+// (Partition.deleteRecordsOnLeader: POLICY_VIOLATION); compact,delete
+// allows it.
+func TestBroker_DeleteRecordsNeedsDeletePolicy(t *testing.T) {
+	b := startBroker(t, testConfig(t, t.TempDir()))
+	cl := newClient(t, b)
+	adm := kadm.NewClient(cl)
+	for policy, want := range map[string]error{"compact": kerr.PolicyViolation, "compact,delete": nil, "delete": nil} {
+		topic := "t-" + strings.ReplaceAll(policy, ",", "-")
+		resp, err := adm.CreateTopic(ctxT(t), 1, 1, map[string]*string{"cleanup.policy": &policy}, topic)
+		if err != nil || resp.Err != nil {
+			t.Fatalf("create %s: %v %v", topic, err, resp.Err)
+		}
+		for i := range 3 {
+			r := &kgo.Record{Topic: topic, Key: []byte("k"), Value: value(i)}
+			if err := cl.ProduceSync(ctxT(t), r).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		os := kadm.Offsets{}
+		os.Add(kadm.Offset{Topic: topic, Partition: 0, At: 2})
+		res, err := adm.DeleteRecords(ctxT(t), os)
+		if err != nil || res[topic][0].Err != want {
+			t.Fatalf("DeleteRecords with cleanup.policy=%s: %v %v, want %v", policy, res[topic][0].Err, err, want)
+		}
+		wantStart := int64(2)
+		if want != nil {
+			wantStart = 0
+		}
+		starts, err := adm.ListStartOffsets(ctxT(t), topic)
+		if err != nil || starts[topic][0].Offset != wantStart {
+			t.Fatalf("cleanup.policy=%s: log start %+v %v, want %d", policy, starts[topic][0], err, wantStart)
+		}
 	}
 }
