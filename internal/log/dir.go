@@ -291,6 +291,7 @@ func (d *Dir) Close() error {
 	d.mu.Unlock()
 	close(d.quit)
 	d.wg.Wait()
+	d.flusher.stop()
 
 	var errs []error
 	logs := d.Logs()

@@ -22,11 +22,13 @@
 // Append validates a batch (record.Validate), assigns offsets from the log
 // end offset, writes it to the active segment and rolls to a new segment on
 // segment.bytes, segment.ms, a full index or relative-offset overflow. It
-// does not sync: the Dir's flusher does group commit, syncing every log that
-// had appends since its last round together, and WaitDurable returns once an
-// offset is on disk. Under DurabilitySync (the default) every append is
-// flushed as soon as the flusher can; under DurabilityAsync only on
-// flush.messages, flush.ms, roll and shutdown, as Kafka does.
+// does not sync: the Dir's flusher does group commit per log. A log not
+// being synced starts a sync at once; appends to a log whose sync is running
+// all ride on its next one; logs never wait for each other's syncs, and at
+// most 32 run at a time. WaitDurable returns once an offset is on disk.
+// Under DurabilitySync (the default) every append asks for a flush; under
+// DurabilityAsync only flush.messages, flush.ms, roll and shutdown do, as
+// in Kafka.
 //
 // ReadUpTo returns a Region — file, position, length — holding whole batches
 // starting at the batch that contains the requested offset, for the server
