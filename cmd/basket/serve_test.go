@@ -163,3 +163,73 @@ func TestServe_PortZeroAdvertisesBoundPort(t *testing.T) {
 		t.Fatalf("produce through the advertised address: %v", err)
 	}
 }
+
+// A broker out of file descriptors cannot accept connections, but it must
+// take them again once descriptors are free, as Kafka's acceptor does: a
+// failed accept is retried, not the end of the accept loop. The broker
+// runs with a limit of 64 open files, and idle raw connections use them up.
+func TestServe_AcceptsAgainAfterRunningOutOfFiles(t *testing.T) {
+	bin := buildBasket(t)
+	addr := freePort(t)
+	logPath := filepath.Join(t.TempDir(), "broker.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	// ulimit -n sets both limits, so Go's raising of the soft limit to
+	// the hard one at startup changes nothing.
+	cmd := exec.Command("sh", "-c", `ulimit -n 64 && exec "$0" "$@"`, bin, "serve", "--listen", addr, "--data-dir", t.TempDir())
+	cmd.Stderr = logFile
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() || !strings.Contains(sc.Text(), "listening on "+addr) {
+		t.Fatalf("basket serve did not start:\n%s", readLog(logPath))
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+
+	// The kernel completes handshakes into the listen backlog whatever the
+	// broker's limit, so dialing succeeds; the broker's accepts fail once
+	// its descriptors run out.
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for range 100 {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			break // the backlog is full as well
+		}
+		held = append(held, c)
+	}
+	waitFor(t, 30*time.Second, "an accept to fail for lack of files", func() bool {
+		return strings.Contains(readLog(logPath), "too many open files")
+	})
+	for _, c := range held {
+		c.Close()
+	}
+	held = nil
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "after-emfile", Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatalf("produce after the broker ran out of files: %v\n%s", err, readLog(logPath))
+	}
+}

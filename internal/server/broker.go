@@ -287,16 +287,38 @@ func (b *Broker) Addr() net.Addr { return b.ln.Addr() }
 // ClusterID is the cluster id from meta.properties.
 func (b *Broker) ClusterID() string { return b.handlers.Node.ClusterID }
 
+// acceptBackoffMin and acceptBackoffMax bound the wait after a failed
+// accept, doubling while accepts keep failing.
+const (
+	acceptBackoffMin = 5 * time.Millisecond
+	acceptBackoffMax = time.Second
+)
+
+// accept serves every connection the listener takes until the broker
+// closes.
 func (b *Broker) accept() {
 	defer b.wg.Done()
+	var backoff time.Duration
 	for {
 		nc, err := b.ln.Accept()
 		if err != nil {
-			if !errors.Is(err, net.ErrClosed) {
-				b.logger.Error("accept", "err", err)
+			if errors.Is(err, net.ErrClosed) || b.ctx.Err() != nil {
+				return
 			}
-			return
+			// Out of file descriptors (EMFILE, ENFILE), a connection
+			// reset before it was taken, no buffer space: the listener
+			// still works, and the pending connection is still queued.
+			// Wait a little and take it when there is room again.
+			backoff = min(max(2*backoff, acceptBackoffMin), acceptBackoffMax)
+			b.logger.Error("accept failed; retrying", "err", err, "in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-b.ctx.Done():
+				return
+			}
+			continue
 		}
+		backoff = 0
 		c := newConn(b, nc)
 		b.mu.Lock()
 		b.conns[c] = struct{}{}
