@@ -152,16 +152,22 @@ func TestServe_PortZeroAdvertisesBoundPort(t *testing.T) {
 	if _, port, err := net.SplitHostPort(addr); err != nil || port == "0" {
 		t.Fatalf("startup line %q names no bound port", sc.Text())
 	}
+	if err := produceOne(addr, "p0"); err != nil {
+		t.Fatalf("produce through the advertised address: %v", err)
+	}
+}
+
+// produceOne produces one record to topic (created on the way) through
+// the broker at addr, giving up after 30 s.
+func produceOne(addr, topic string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.AllowAutoTopicCreation())
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer cl.Close()
-	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "p0", Value: []byte("x")}).FirstErr(); err != nil {
-		t.Fatalf("produce through the advertised address: %v", err)
-	}
+	return cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("x")}).FirstErr()
 }
 
 // A broker out of file descriptors cannot accept connections, but it must
@@ -222,14 +228,7 @@ func TestServe_AcceptsAgainAfterRunningOutOfFiles(t *testing.T) {
 	}
 	held = nil
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.AllowAutoTopicCreation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "after-emfile", Value: []byte("x")}).FirstErr(); err != nil {
+	if err := produceOne(addr, "after-emfile"); err != nil {
 		t.Fatalf("produce after the broker ran out of files: %v\n%s", err, readLog(logPath))
 	}
 }

@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -263,4 +265,54 @@ func wantInteropConfig(t *testing.T, what string, configs map[string]interopConf
 	if !ok || c.Value == nil || *c.Value != value || c.Source != source {
 		t.Errorf("%s: config %s = %q source %v (present %v), want %q source %v", what, name, derefOr(c.Value, "null"), c.Source, ok, value, source)
 	}
+}
+
+// interopGroupScenario drives a client's "group" and "resume" scenarios:
+// two consumers in one group split a 4-partition topic, each record read
+// once, and commit; then a new consumer in the group reads only what was
+// produced since. run runs one scenario of the client's script. With
+// reportsCommitted, the resume scenario also reports the offsets it found
+// committed before it read ("committed_before").
+func interopGroupScenario(t *testing.T, b *Broker, client, name string, reportsCommitted bool, run func(result any, cmd string, args ...string)) {
+	t.Helper()
+	prod := plainProducer(t, b)
+	adm := kadm.NewClient(prod)
+	const (
+		partitions = 4
+		first      = 10
+		second     = 5
+	)
+	topic, group := name, name
+	createTopic(t, adm, topic, partitions)
+	waitGroupCoordinator(t, adm, group)
+
+	want := produceRound(t, prod, topic, partitions, first, "first")
+	var split struct {
+		Members []interopMember `json:"members"`
+	}
+	run(&split, "group", topic, group, "40")
+	got := checkSplit(t, topic, partitions, split.Members)
+	sameMessages(t, "two "+client+" consumers in one group", got, want)
+	end := map[int32]int64{}
+	for p := range int32(partitions) {
+		end[p] = first
+	}
+	wantCommitted(t, adm, group, topic, end)
+
+	want = produceRound(t, prod, topic, partitions, second, "second")
+	var resumed struct {
+		Records         [][3]any         `json:"records"`
+		CommittedBefore map[string]int64 `json:"committed_before"`
+	}
+	run(&resumed, "resume", topic, group, "20")
+	got = map[tp]map[int64]string{}
+	addRecords(t, got, topic, resumed.Records)
+	sameMessages(t, "a new "+client+" consumer resuming the group", got, want)
+	for p := range int32(partitions) {
+		if c := resumed.CommittedBefore[strconv.Itoa(int(p))]; reportsCommitted && c != first {
+			t.Errorf("the new consumer saw partition %d committed at %d, want %d", p, c, first)
+		}
+		end[p] = first + second
+	}
+	wantCommitted(t, adm, group, topic, end)
 }

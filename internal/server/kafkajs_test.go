@@ -356,41 +356,7 @@ func TestKafkajs_IdempotentProducerStoredCodec(t *testing.T) {
 func TestKafkajs_GroupSplitsCommitsAndResumes(t *testing.T) {
 	requireKafkajs(t)
 	b := startBroker(t, groupConfig(t, t.TempDir()))
-	prod := plainProducer(t, b)
-	adm := kadm.NewClient(prod)
-	const (
-		topic      = "js-group"
-		group      = "js-group"
-		partitions = 4
-		first      = 10
-		second     = 5
-	)
-	createTopic(t, adm, topic, partitions)
-	waitGroupCoordinator(t, adm, group)
-
-	want := produceRound(t, prod, topic, partitions, first, "first")
-	var split struct {
-		Members []interopMember `json:"members"`
-	}
-	kafkajs(t, b, &split, "group", topic, group, "40")
-	got := checkSplit(t, topic, partitions, split.Members)
-	sameMessages(t, "two kafkajs consumers in one group", got, want)
-	end := map[int32]int64{}
-	for p := range int32(partitions) {
-		end[p] = first
-	}
-	wantCommitted(t, adm, group, topic, end)
-
-	want = produceRound(t, prod, topic, partitions, second, "second")
-	var resumed struct {
-		Records [][3]any `json:"records"`
-	}
-	kafkajs(t, b, &resumed, "resume", topic, group, "20")
-	got = map[tp]map[int64]string{}
-	addRecords(t, got, topic, resumed.Records)
-	sameMessages(t, "a new kafkajs consumer resuming the group", got, want)
-	for p := range int32(partitions) {
-		end[p] = first + second
-	}
-	wantCommitted(t, adm, group, topic, end)
+	interopGroupScenario(t, b, "kafkajs", "js-group", false, func(result any, cmd string, args ...string) {
+		kafkajs(t, b, result, cmd, args...)
+	})
 }

@@ -307,46 +307,9 @@ func TestKafkaPython_ProducerEachCodecStoredCompressed(t *testing.T) {
 func TestKafkaPython_GroupSplitsCommitsAndResumes(t *testing.T) {
 	requireKafkaPython(t)
 	b := startBroker(t, groupConfig(t, t.TempDir()))
-	prod := plainProducer(t, b)
-	adm := kadm.NewClient(prod)
-	const (
-		topic      = "py-group"
-		group      = "py-group"
-		partitions = 4
-		first      = 10
-		second     = 5
-	)
-	createTopic(t, adm, topic, partitions)
-
-	want := produceRound(t, prod, topic, partitions, first, "first")
-	var split struct {
-		Members []interopMember `json:"members"`
-	}
-	kafkaPython(t, b, &split, "group", topic, group, "40")
-	got := checkSplit(t, topic, partitions, split.Members)
-	sameMessages(t, "two kafka-python consumers in one group", got, want)
-	end := map[int32]int64{}
-	for p := range int32(partitions) {
-		end[p] = first
-	}
-	wantCommitted(t, adm, group, topic, end)
-
-	want = produceRound(t, prod, topic, partitions, second, "second")
-	var resumed struct {
-		Records         [][3]any         `json:"records"`
-		CommittedBefore map[string]int64 `json:"committed_before"`
-	}
-	kafkaPython(t, b, &resumed, "resume", topic, group, "20")
-	got = map[tp]map[int64]string{}
-	addRecords(t, got, topic, resumed.Records)
-	sameMessages(t, "a new kafka-python consumer resuming the group", got, want)
-	for p := range int32(partitions) {
-		if c := resumed.CommittedBefore[strconv.Itoa(int(p))]; c != first {
-			t.Errorf("the new consumer saw partition %d committed at %d, want %d", p, c, first)
-		}
-		end[p] = first + second
-	}
-	wantCommitted(t, adm, group, topic, end)
+	interopGroupScenario(t, b, "kafka-python", "py-group", true, func(result any, cmd string, args ...string) {
+		kafkaPython(t, b, result, cmd, args...)
+	})
 }
 
 func TestKafkaPython_AssignSeekAndOffsetsByTime(t *testing.T) {
